@@ -1,0 +1,55 @@
+"""The errors paramspec raises, and the exit codes the CLI maps them to.
+
+Every error that comes from bad input (a spec entry, a formula, a config, a file)
+is a :class:`SpecError`. Its message is one line that names what is wrong and where.
+"""
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_DISAGREE = 1
+EXIT_BAD_INPUT = 2
+EXIT_NOT_APPLICABLE = 3
+
+
+class ParamspecError(Exception):
+    """Base class of every error paramspec raises on purpose."""
+
+
+class SpecError(ParamspecError, ValueError):
+    """Bad input: an unknown kind or variable, a wrong type, malformed YAML, a bad formula.
+
+    Args:
+        message: what is wrong, in one line.
+        where: where it is (a file, an entry, a field), prefixed to the message.
+    """
+
+    def __init__(self, message: str, where: str | None = None):
+        self.message = " ".join(str(message).split())
+        self.where = where
+        super().__init__(f"{where}: {self.message}" if where else self.message)
+
+    def at(self, where: str) -> "SpecError":
+        """Return the same error with an outer location prefixed (``file: entry: ...``)."""
+        inner = f"{self.where}: {self.message}" if self.where else self.message
+        err = type(self)(inner, where)
+        return err
+
+
+class FormulaError(SpecError):
+    """A formula that does not parse, uses something outside the whitelist, or does not evaluate."""
+
+
+class NotApplicable(ParamspecError):
+    """The framework has no layer, option or model that the case asks for.
+
+    Args:
+        reason: why, in one line (for example ``keras.layers.LSTM has no proj_size``).
+    """
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class FrameworkUnavailable(ParamspecError):
+    """The framework asked for is not installed in this Python environment."""

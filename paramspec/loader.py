@@ -1,0 +1,544 @@
+"""Load and validate the spec: kinds, their variables, formulas, conventions and cases.
+
+The spec lives in ``spec/`` (installed as ``paramspec/spec``):
+
+- ``frameworks.yaml``: the four frameworks and the native totals each reports;
+- ``layers/*.yaml``: one file per layer family, each a list of kinds (see ``schema.json``).
+
+Loading checks the files against the JSON Schema and then checks what a schema cannot:
+every formula parses and names only known variables, case ids are unique, each kind has a
+case with every option at its default, every option is exercised by some case, and every
+formula gives a whole, non-negative count on every case.
+
+Example:
+    >>> spec = load_spec()
+    >>> kind = spec.kind("LSTM")
+    >>> kind.expected("torch", kind.resolve({"input_size": 300, "hidden_size": 128})).params
+    220160
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from . import yamlio
+from ._layout import spec_root
+from .errors import FormulaError, SpecError
+from .formula import Formula, parse
+
+FRAMEWORKS: tuple[str, ...] = ("torch", "keras", "flax-linen", "flax-nnx")
+GROUPS: tuple[str, ...] = ("layers",)
+_MISSING = object()
+
+
+# --------------------------------------------------------------------------- variables
+@dataclass(frozen=True)
+class Variable:
+    """One variable of a kind: a constructor argument that changes a count.
+
+    A variable without a default is a required dimension; one with a default is an option.
+    """
+
+    name: str
+    type: str
+    abbr: str
+    default: Any = _MISSING
+    min: float | None = None
+    max: float | None = None
+    length: int | None = None
+    choices: tuple | None = None
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+    def describe(self) -> str:
+        """The accepted values, in words (for error messages and the README)."""
+        bounds = ""
+        if self.min is not None and self.max is not None:
+            bounds = f" in {self.min:g}..{self.max:g}"
+        elif self.min is not None:
+            bounds = f" >= {self.min:g}"
+        elif self.max is not None:
+            bounds = f" <= {self.max:g}"
+        if self.type == "int":
+            return f"an integer{bounds}"
+        if self.type == "float":
+            return f"a number{bounds}"
+        if self.type == "bool":
+            return "true or false"
+        if self.type == "choice":
+            return "one of " + ", ".join(map(str, self.choices or ()))
+        n = f"{self.length} " if self.length else ""
+        return f"an integer or a list of {n}integers{bounds}"
+
+    def coerce(self, value: Any) -> Any:
+        """Check ``value`` and return it normalized (``ints`` become tuples).
+
+        Raises:
+            SpecError: ``hidden_size must be an integer >= 1, got -5``.
+        """
+        bad = SpecError(f"{self.name} must be {self.describe()}, got {json.dumps(value, default=str)}")
+        if value is None and self.default is None:
+            return None  # an unset optional integer (torch's `kdim=None`)
+        if self.type == "bool":
+            if not isinstance(value, bool):
+                raise bad
+            return value
+        if self.type == "choice":
+            if isinstance(value, bool) or value not in (self.choices or ()):
+                raise bad
+            return value
+        if self.type == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise bad
+            self._bounds(value, bad)
+            return value
+        if self.type == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise bad
+            self._bounds(value, bad)
+            return value
+        # ints: an int broadcasts to `length`, or a list of ints
+        if isinstance(value, int) and not isinstance(value, bool):
+            items = [value] * (self.length or 1)
+        elif isinstance(value, (list, tuple)) and value:
+            items = list(value)
+        else:
+            raise bad
+        if self.length is not None and len(items) != self.length:
+            raise bad
+        if len(items) > 8:
+            raise bad
+        for v in items:
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise bad
+            self._bounds(v, bad)
+        return tuple(items)
+
+    def _bounds(self, v: float, bad: SpecError) -> None:
+        if (self.min is not None and v < self.min) or (self.max is not None and v > self.max):
+            raise bad
+        if abs(v) > 2**62:
+            raise bad
+
+    def id_part(self, value: Any) -> str:
+        """How ``value`` shows in a case id: ``h128``, ``bidir``, ``nobias``, ``k3x3``."""
+        if self.type == "bool":
+            return self.abbr if value else f"no{self.abbr}"
+        if self.type == "ints":
+            return self.abbr + "x".join(map(str, value))
+        if self.type == "float":
+            return f"{self.abbr}{value:g}"
+        return f"{self.abbr}{value}"
+
+
+# --------------------------------------------------------------------------- rules
+@dataclass(frozen=True)
+class Convention:
+    """A framework's own formula where it differs from the canonical one, and why."""
+
+    frameworks: tuple[str, ...]
+    why: str
+    params: Formula | None = None
+    state: Formula | None = None
+
+
+@dataclass(frozen=True)
+class NARule:
+    """A case a framework cannot build (it lacks the layer or the option), and why."""
+
+    frameworks: tuple[str, ...]
+    why: str
+    when: Formula | None = None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A condition a config must meet (``in_channels % groups == 0``)."""
+
+    that: Formula
+    message: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the spec says a framework reads for one config."""
+
+    params: int
+    state: int
+    params_formula: str
+    state_formula: str
+    canonical_params: int
+    canonical_state: int
+    convention: str | None = None  # the `why`, when the framework follows its own formula
+
+    def to_dict(self) -> dict:
+        return {
+            "params": self.params, "state": self.state,
+            "params_formula": self.params_formula, "state_formula": self.state_formula,
+            "canonical_params": self.canonical_params, "canonical_state": self.canonical_state,
+            "convention": self.convention,
+        }
+
+
+# --------------------------------------------------------------------------- kinds and cases
+@dataclass
+class Kind:
+    """A canonical layer (``LSTM``) with its variables, formulas, conventions and cases."""
+
+    name: str
+    summary: str
+    file: str
+    group: str
+    variables: dict[str, Variable]
+    let: dict[str, Formula]
+    require: tuple[Requirement, ...]
+    params: Formula
+    state: Formula
+    conventions: tuple[Convention, ...]
+    not_applicable: tuple[NARule, ...]
+    notes: tuple[tuple[tuple[str, ...], str], ...] = ()
+    cases: list["Case"] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}: {self.name}"
+
+    def resolve(self, values: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
+        """Validate a config and fill in defaults.
+
+        Raises:
+            SpecError: an unknown or missing variable, a wrong type or a value out of range.
+        """
+        where = where or self.name
+        if not isinstance(values, Mapping):
+            raise SpecError(f"a config must be a mapping of variables, got {type(values).__name__}", where)
+        out: dict[str, Any] = {}
+        for key in values:
+            if key not in self.variables:
+                hint = difflib.get_close_matches(str(key), list(self.variables), n=1)
+                known = ", ".join(self.variables) or "none"
+                tip = f" (did you mean {hint[0]}?)" if hint else f" (known: {known})"
+                raise SpecError(f"unknown variable {key!r}{tip}", where)
+        for name, var in self.variables.items():
+            if name in values:
+                try:
+                    out[name] = var.coerce(values[name])
+                except SpecError as e:
+                    raise e.at(where) from None
+            elif var.required:
+                raise SpecError(f"missing variable {name!r} ({var.describe()})", where)
+            else:
+                out[name] = var.coerce(var.default)
+        env = self.env(out, where)
+        for req in self.require:
+            if not _evaluate_bool(req.that, env, where):
+                raise SpecError(f"{req.message} (`{req.that}`)", where)
+        return out
+
+    def env(self, resolved: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
+        """The variables plus the kind's ``let`` helpers, for evaluating formulas."""
+        env = {k: 0 if v is None else v for k, v in resolved.items()}
+        for name, f in self.let.items():
+            try:
+                env[name] = f.evaluate(env)
+            except FormulaError as e:
+                raise e.at(f"{where or self.where}.let.{name}") from None
+        return env
+
+    def convention(self, framework: str) -> Convention | None:
+        for conv in self.conventions:
+            if framework in conv.frameworks:
+                return conv
+        return None
+
+    def expected(self, framework: str | None, resolved: Mapping[str, Any]) -> Expected:
+        """The counts the spec expects ``framework`` to read (``None``: the canonical counts)."""
+        env = self.env(resolved)
+        cp = _count(self.params, env, f"{self.where}.params")
+        cs = _count(self.state, env, f"{self.where}.state")
+        conv = self.convention(framework) if framework else None
+        if conv is None:
+            return Expected(cp, cs, self.params.text, self.state.text, cp, cs)
+        pf = conv.params or self.params
+        sf = conv.state or self.state
+        return Expected(
+            _count(pf, env, f"{self.where}.conventions[{framework}].params"),
+            _count(sf, env, f"{self.where}.conventions[{framework}].state"),
+            pf.text, sf.text, cp, cs, conv.why)
+
+    def not_applicable_reason(self, framework: str, resolved: Mapping[str, Any]) -> str | None:
+        """The spec's recorded reason ``framework`` cannot build this config, if any."""
+        env = None
+        for rule in self.not_applicable:
+            if framework not in rule.frameworks:
+                continue
+            if rule.when is None:
+                return rule.why
+            env = env if env is not None else self.env(resolved)
+            if _evaluate_bool(rule.when, env, f"{self.where}.not_applicable"):
+                return rule.why
+        return None
+
+    def case_id(self, resolved: Mapping[str, Any]) -> str:
+        """``LSTM[in300-h128]``: required variables, then options that differ from their default."""
+        parts = []
+        for name, var in self.variables.items():
+            value = resolved[name]
+            if var.required or value != var.coerce(var.default):
+                parts.append(var.id_part(value))
+        return f"{self.name}[{'-'.join(parts) or 'default'}]"
+
+    def is_baseline(self, resolved: Mapping[str, Any]) -> bool:
+        """True when every option is at its default (the plain constructor call)."""
+        return all(var.required or resolved[n] == var.coerce(var.default) for n, var in self.variables.items())
+
+
+@dataclass(frozen=True)
+class Case:
+    """A kind with concrete variables and a stable id."""
+
+    kind: Kind
+    values: Mapping[str, Any]
+    id: str
+
+    def expected(self, framework: str | None) -> Expected:
+        return self.kind.expected(framework, self.values)
+
+    def not_applicable_reason(self, framework: str) -> str | None:
+        return self.kind.not_applicable_reason(framework, self.values)
+
+    def config(self) -> dict[str, Any]:
+        """The config as a user would write it: ``{"kind": "LSTM", "input_size": 300, ...}``."""
+        return {"kind": self.kind.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in self.values.items()}}
+
+
+@dataclass(frozen=True)
+class Native:
+    """A native total a framework reports, and the formula (over ``params``, ``state``) it equals."""
+
+    name: str
+    api: str
+    formula: Formula
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class FrameworkInfo:
+    id: str
+    name: str
+    reads: str
+    native: tuple[Native, ...]
+
+
+@dataclass
+class Spec:
+    """Every kind, case and framework in the spec."""
+
+    root: Path
+    kinds: dict[str, Kind]
+    frameworks: dict[str, FrameworkInfo]
+
+    def kind(self, name: Any, where: str | None = None) -> Kind:
+        if isinstance(name, str) and name in self.kinds:
+            return self.kinds[name]
+        hint = difflib.get_close_matches(str(name), list(self.kinds), n=1)
+        tip = f" (did you mean {hint[0]}?)" if hint else ""
+        raise SpecError(f"unknown kind {name!r}{tip}; `paramspec kinds` lists them", where)
+
+    def cases(self, group: str | None = None) -> list[Case]:
+        return [c for k in self.kinds.values() if group in (None, k.group) for c in k.cases]
+
+    def case(self, case_id: str) -> Case:
+        for c in self.cases():
+            if c.id == case_id:
+                return c
+        raise SpecError(f"unknown case id {case_id!r}")
+
+
+# --------------------------------------------------------------------------- loading
+def _count(f: Formula, env: Mapping[str, Any], where: str) -> int:
+    try:
+        n = f.evaluate_int(env)
+    except FormulaError as e:
+        raise e.at(where) from None
+    if n < 0:
+        raise FormulaError(f"`{f}` gives a negative count ({n})", where)
+    return n
+
+
+def _evaluate_bool(f: Formula, env: Mapping[str, Any], where: str) -> bool:
+    try:
+        return bool(f.evaluate(env))
+    except FormulaError as e:
+        raise e.at(where) from None
+
+
+def _schema_check(data: Any, schema_name: str, where: str) -> None:
+    import jsonschema
+
+    schema = json.loads((spec_root() / schema_name).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        err = jsonschema.exceptions.best_match(errors)
+        path = _pretty_path(data, list(err.absolute_path))
+        msg = err.message if len(err.message) < 200 else err.message[:200] + "..."
+        raise SpecError(f"{path or 'top level'}: {msg}", where)
+
+
+def _pretty_path(data: Any, path: list) -> str:
+    """``kinds[3].variables.bias`` becomes ``LSTM.variables.bias`` when the entry has a name."""
+    out = ""
+    node = data
+    for part in path:
+        try:
+            child = node[part]
+        except (KeyError, IndexError, TypeError):
+            child = None
+        if isinstance(part, int):
+            named = isinstance(child, dict) and isinstance(child.get("kind"), str) and out == "kinds"
+            out = child["kind"] if named else f"{out}[{part}]"
+        else:
+            out = f"{out}.{part}" if out else str(part)
+        node = child
+    return out
+
+
+def _parse_variable(name: str, raw: dict, where: str) -> Variable:
+    var = Variable(
+        name=name, type=raw["type"], abbr=raw["abbr"], default=raw.get("default", _MISSING),
+        min=raw.get("min"), max=raw.get("max"), length=raw.get("length"),
+        choices=tuple(raw["choices"]) if "choices" in raw else None, doc=raw.get("doc", ""))
+    if var.type == "choice" and not var.choices:
+        raise SpecError("a choice variable needs `choices`", f"{where}.variables.{name}")
+    if not var.required:
+        try:
+            var.coerce(var.default)
+        except SpecError as e:
+            raise SpecError(f"default: {e.message}", f"{where}.variables.{name}") from None
+    return var
+
+
+def _parse_kind(raw: dict, file: str, group: str) -> Kind:
+    name = raw["kind"]
+    where = f"{file}: {name}"
+    variables = {n: _parse_variable(n, v, where) for n, v in raw["variables"].items()}
+    abbrs = [v.abbr for v in variables.values()]
+    if len(set(abbrs)) != len(abbrs):
+        raise SpecError(f"two variables share an abbr in {abbrs}", f"{where}.variables")
+    known = set(variables)
+    let: dict[str, Formula] = {}
+    for lname, text in (raw.get("let") or {}).items():
+        if lname in known:
+            raise SpecError(f"`{lname}` is already a variable", f"{where}.let")
+        let[lname] = _formula(text, known, f"{where}.let.{lname}")
+        known.add(lname)
+
+    def f(text: Any, at: str) -> Formula:
+        return _formula(text, known, f"{where}.{at}")
+
+    conventions = []
+    seen: set[str] = set()
+    for i, c in enumerate(raw.get("conventions") or []):
+        dup = seen.intersection(c["frameworks"])
+        if dup:
+            raise SpecError(f"a second convention for {sorted(dup)}", f"{where}.conventions[{i}]")
+        seen.update(c["frameworks"])
+        conventions.append(Convention(
+            tuple(c["frameworks"]), c["why"],
+            f(c["params"], f"conventions[{i}].params") if "params" in c else None,
+            f(c["state"], f"conventions[{i}].state") if "state" in c else None))
+    nas = [NARule(tuple(r["frameworks"]), r["why"],
+                  f(r["when"], f"not_applicable[{i}].when") if "when" in r else None)
+           for i, r in enumerate(raw.get("not_applicable") or [])]
+    reqs = [Requirement(f(r["that"], f"require[{i}]"), r["message"]) for i, r in enumerate(raw.get("require") or [])]
+    notes = tuple((tuple(n["frameworks"]), n["note"]) for n in raw.get("notes") or [])
+    kind = Kind(name, raw["summary"], file, group, variables, let, tuple(reqs),
+                f(raw["params"], "params"), f(raw["state"], "state"), tuple(conventions), tuple(nas), notes)
+    for i, values in enumerate(raw["cases"]):
+        resolved = kind.resolve(values, f"{where}.cases[{i}]")
+        kind.cases.append(Case(kind, resolved, kind.case_id(resolved)))
+    return kind
+
+
+def _formula(text: Any, known: set[str], where: str) -> Formula:
+    f = parse(text, where)
+    unknown = sorted(f.names - known)
+    if unknown:
+        raise FormulaError(f"unknown variable `{unknown[0]}` in `{f}`", where)
+    return f
+
+
+def _check_kind(kind: Kind, ids: dict[str, str]) -> None:
+    where = kind.where
+    for case in kind.cases:
+        if case.id in ids:
+            raise SpecError(f"duplicate case id {case.id} (also in {ids[case.id]})", where)
+        ids[case.id] = where
+        for fw in (None, *FRAMEWORKS):  # every formula gives a whole, non-negative count
+            case.expected(fw)
+            if fw:
+                case.not_applicable_reason(fw)
+    if not any(kind.is_baseline(c.values) for c in kind.cases):
+        raise SpecError("no case has every option at its default (the plain constructor call)", where)
+    for name, var in kind.variables.items():
+        if var.required:
+            continue
+        default = var.coerce(var.default)
+        if not any(c.values[name] != default for c in kind.cases):
+            raise SpecError(f"no case exercises option {name!r} (every case leaves it at {var.default!r})", where)
+
+
+def _parse_frameworks(data: dict, where: str) -> dict[str, FrameworkInfo]:
+    out = {}
+    for fw in data["frameworks"]:
+        if fw["id"] in out:
+            raise SpecError(f"duplicate framework {fw['id']!r}", where)
+        natives = tuple(
+            Native(n["name"], n["api"], _formula(n["formula"], {"params", "state"}, f"{where}: {fw['id']}.native"),
+                   n.get("why", ""))
+            for n in fw["native"])
+        out[fw["id"]] = FrameworkInfo(fw["id"], fw["name"], fw["reads"], natives)
+    missing = set(FRAMEWORKS) - set(out)
+    if missing:
+        raise SpecError(f"no entry for {sorted(missing)}", where)
+    return out
+
+
+def load_spec_files(root: Path, groups: Iterable[str] = GROUPS) -> Spec:
+    """Load and check every spec file under ``root`` (uncached; see :func:`load_spec`)."""
+    fw_file = root / "frameworks.yaml"
+    fw_data = yamlio.load_path(fw_file)
+    _schema_check(fw_data, "frameworks.schema.json", "spec/frameworks.yaml")
+    frameworks = _parse_frameworks(fw_data, "spec/frameworks.yaml")
+    kinds: dict[str, Kind] = {}
+    ids: dict[str, str] = {}
+    for group in groups:
+        for path in sorted((root / group).glob("*.yaml")):
+            rel = f"spec/{group}/{path.name}"
+            data = yamlio.load_path(path)
+            _schema_check(data, "schema.json", rel)
+            for raw in data["kinds"]:
+                if raw["kind"] in kinds:
+                    raise SpecError(f"kind {raw['kind']!r} is also defined in {kinds[raw['kind']].file}", rel)
+                kind = _parse_kind(raw, rel, group)
+                _check_kind(kind, ids)
+                kinds[kind.name] = kind
+    return Spec(root, kinds, frameworks)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(root: str, groups: tuple[str, ...]) -> Spec:
+    return load_spec_files(Path(root), groups)
+
+
+def load_spec(root: Path | str | None = None, groups: Iterable[str] = GROUPS) -> Spec:
+    """The spec under ``root`` (default: the bundled one), loaded once per process."""
+    return _load_cached(str(Path(root) if root else spec_root()), tuple(groups))
