@@ -320,10 +320,15 @@ class _Interpreter:
         return -v if isinstance(node.op, ast.USub) else v
 
     def ev_BinOp(self, node: ast.BinOp) -> Value:
-        seg = _segment(self.text, node)
-        a = _num(self.ev(node.left), f"the left side of `{seg}`")
-        b = _num(self.ev(node.right), f"the right side of `{seg}`")
+        a = self.ev(node.left)
+        b = self.ev(node.right)
         op = type(node.op)
+        if type(a) is int and type(b) is int and op in (ast.Add, ast.Sub, ast.Mult):
+            r = a + b if op is ast.Add else (a - b if op is ast.Sub else a * b)
+            return r if r.bit_length() <= MAX_BITS else _norm(r)
+        seg = _segment(self.text, node)
+        a = _num(a, f"the left side of `{seg}`")
+        b = _num(b, f"the right side of `{seg}`")
         if op is ast.Add:
             r = a + b
         elif op is ast.Sub:

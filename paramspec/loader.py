@@ -520,8 +520,17 @@ def load_spec_files(root: Path, groups: Iterable[str] = GROUPS) -> Spec:
     frameworks = _parse_frameworks(fw_data, "spec/frameworks.yaml")
     kinds: dict[str, Kind] = {}
     ids: dict[str, str] = {}
+    index = yamlio.load_path(root / "index.yaml")
     for group in groups:
-        for path in sorted((root / group).glob("*.yaml")):
+        names = index.get(group) if isinstance(index, dict) else None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise SpecError(f"`{group}` must list the files of spec/{group}/", "spec/index.yaml")
+        on_disk = sorted(p.stem for p in (root / group).glob("*.yaml"))
+        unlisted = sorted(set(on_disk) - set(names))
+        if unlisted:
+            raise SpecError(f"spec/{group}/{unlisted[0]}.yaml is not listed under `{group}`", "spec/index.yaml")
+        for stem in names:
+            path = root / group / f"{stem}.yaml"
             rel = f"spec/{group}/{path.name}"
             data = yamlio.load_path(path)
             _schema_check(data, "schema.json", rel)

@@ -12,7 +12,10 @@ from .errors import SpecError
 MAX_TEXT_BYTES = 10_000_000
 
 
-class _StrictLoader(yaml.SafeLoader):
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+
+
+class _StrictLoader(_Base):  # type: ignore[misc, valid-type]
     """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one)."""
 
 

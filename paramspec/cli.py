@@ -1,0 +1,275 @@
+"""The ``paramspec`` command line.
+
+Commands:
+    count       count one config in one framework (a per-tensor table, or --json)
+    check       run the whole spec against installed frameworks; print the matrix
+    report      merge record files into the matrix (runs nothing)
+    kinds       list the kinds and their variables
+    conventions print (or write into the README) the framework conventions table
+    validate    check spec files (schema, formulas, ids, cases) with no framework
+
+Exit codes: 0 success, 1 disagreement, 2 bad input, 3 n/a. Bad input is one line on
+stderr and never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .errors import (EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_NOT_APPLICABLE, EXIT_OK, FrameworkUnavailable,
+                     NotApplicable, SpecError)
+
+PROG = "paramspec"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
+        raise SpecError(message)
+
+
+def _split(values: Sequence[str] | None) -> list[str]:
+    return [x for v in values or () for x in v.split(",") if x]
+
+
+# ---------------------------------------------------------------------------- count
+def cmd_count(args: argparse.Namespace) -> int:
+    from .api import count, dumps
+    from .reading import breakdown
+
+    if args.spec is None:
+        raise SpecError("--spec is required, for example --spec '{kind: LSTM, input_size: 300, hidden_size: 128}'")
+    r = count(args.spec, framework=args.framework)
+    if args.json:
+        print(dumps(r.to_dict()))
+        return EXIT_OK if r.agrees else EXIT_DISAGREE
+    f = r.formula
+    print(f"{r.case} in {r.target} ({r.framework_version})")
+    print(f"built: {r.built}")
+    print(breakdown(r.tensors))
+    rows = [("trainable", r.trainable, f["params"], f["params_formula"]),
+            ("non-trainable", r.non_trainable, f["state"], f["state_formula"])]
+    rows += [(f"native {name}", r.native.get(name), want, "") for name, want in f["native"].items()]
+    width = max(len(label) for label, *_ in rows)
+    for label, got, want, text in rows:
+        mark = "✓" if got == want else "✗"
+        got_s = "-" if got is None else f"{got:,}"
+        print(f"{label:<{width}}  {got_s:>14}   formula {want:>14,} {mark}" + (f"   `{text}`" if text else ""))
+    if f.get("convention"):
+        print(f"convention: {f['convention']} (canonical: {f['canonical_params']:,} params, "
+              f"{f['canonical_state']:,} state)")
+    for p in r.problems:
+        print(f"DISAGREES: {p}")
+    return EXIT_OK if r.agrees else EXIT_DISAGREE
+
+
+# ---------------------------------------------------------------------------- check
+def _run_in_process(target_name: str, kinds: list[str], record_file: Path | None, quiet: bool):
+    from .compare import FAIL, NA, run_case
+    from .loader import load_spec
+    from .report import write_records
+    from .targets import adapter
+
+    spec = load_spec()
+    ad = adapter(target_name)
+    cases = [c for c in spec.cases() if not kinds or c.kind.name in kinds]
+    t0 = time.perf_counter()
+    records = [run_case(spec, c, ad) for c in cases]
+    seconds = time.perf_counter() - t0
+    if record_file:
+        write_records(record_file, target_name, ad.version(), records)
+    fails = [r for r in records if r.verdict == FAIL]
+    if not quiet:
+        for r in fails:
+            print(r.explain(), file=sys.stderr)
+    print(f"{target_name:<11} {ad.version()}: {len(records)} cases, {len(records) - len(fails) - sum(r.verdict == NA for r in records)} pass, "
+          f"{len(fails)} fail, {sum(r.verdict == NA for r in records)} n/a ({seconds:.1f} s)", file=sys.stderr)
+    return records, fails
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .loader import load_spec
+    from .report import markdown, merge, read_records, text_table
+    from .targets import TARGETS, installed, target
+
+    kinds = _split(args.kind)
+    spec = load_spec()
+    for k in kinds:
+        spec.kind(k, "--kind")
+    wanted = _split(args.framework)
+    for t in wanted:
+        target(t)
+    if not wanted:
+        wanted = [t for t in TARGETS if installed(t)]
+        if not wanted:
+            raise SpecError("no framework is installed; install one, e.g. pip install 'paramspec[torch]'")
+    else:
+        missing = [t for t in wanted if not installed(t)]
+        if missing:
+            raise FrameworkUnavailable(f"not installed: {', '.join(missing)}")
+    if args.record_file:  # a child run: one target, in this process
+        if len(wanted) != 1:
+            raise SpecError("--record-file takes exactly one --framework")
+        _, fails = _run_in_process(wanted[0], kinds, Path(args.record_file), args.quiet)
+        return EXIT_DISAGREE if fails else EXIT_OK
+    record_dir = Path(args.record_dir) if args.record_dir else Path(tempfile.mkdtemp(prefix="paramspec-"))
+    files = []
+    for t in wanted:  # one process per target: Keras fixes its backend at import
+        path = record_dir / f"{t}.json"
+        if path.exists():
+            path.unlink()
+        env = {**os.environ, **TARGETS[t].env, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
+        cmd = [sys.executable, "-m", "paramspec", "check", "--framework", t, "--record-file", str(path), "--quiet"]
+        for k in kinds:
+            cmd += ["--kind", k]
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(t)]
+        print(lines[-1] if lines else f"{t}: exit {proc.returncode}", file=sys.stderr)
+        if proc.returncode not in (EXIT_OK, EXIT_DISAGREE) or not path.exists():
+            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+            raise SpecError(f"the {t} run failed (exit {proc.returncode}): {tail}")
+        files.append(read_records(path))
+    m = merge(files)
+    print(text_table(m))
+    _write_outputs(m, args)
+    for r in m.failures:
+        print(r.explain(), file=sys.stderr)
+    return EXIT_DISAGREE if m.failures else EXIT_OK
+
+
+def _write_outputs(m, args) -> None:
+    from .report import markdown
+
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(markdown(m), encoding="utf-8")
+        print(f"wrote {args.markdown}", file=sys.stderr)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(m.to_dict(), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import merge, read_records, text_table
+
+    paths = [Path(p) for p in args.records]
+    if args.record_dir:
+        paths += sorted(Path(args.record_dir).glob("*.json"))
+    if not paths:
+        raise SpecError("no record files (give paths or --record-dir with *.json in it)")
+    m = merge(read_records(p) for p in paths)
+    print(text_table(m))
+    _write_outputs(m, args)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- kinds, conventions, validate
+def cmd_kinds(args: argparse.Namespace) -> int:
+    from .loader import load_spec
+
+    for kind in load_spec().kinds.values():
+        variables = ", ".join(n if v.required else f"{n}={json.dumps(v.default)}" for n, v in kind.variables.items())
+        print(f"{kind.name}({variables})  [{kind.file}, {len(kind.cases)} cases]")
+    return EXIT_OK
+
+
+def cmd_conventions(args: argparse.Namespace) -> int:
+    from .docs import conventions_markdown, generated_block, write_readme
+    from .loader import load_spec
+
+    spec = load_spec()
+    if args.write_readme:
+        changed = write_readme(spec, args.write_readme)
+        print(f"{args.write_readme}: {'updated' if changed else 'already up to date'}")
+        return EXIT_OK
+    print(generated_block(spec) if args.markdown else conventions_markdown(spec), end="")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .loader import load_spec_files
+    from ._layout import spec_root
+
+    root = Path(args.root) if args.root else spec_root()
+    if not (root / "frameworks.yaml").is_file():
+        raise SpecError("is not a spec folder (no frameworks.yaml)", str(root))
+    spec = load_spec_files(root)
+    n_conv = sum(len(k.conventions) for k in spec.kinds.values())
+    n_na = sum(len(k.not_applicable) for k in spec.kinds.values())
+    print(f"{root}: {len(spec.kinds)} kinds, {len(spec.cases())} cases, {n_conv} conventions, "
+          f"{n_na} n/a rules: valid")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="The reference spec and conformance suite for parameter counts.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("count", help="count one config in one framework")
+    c.add_argument("--framework", "-f", default="torch",
+                   help="torch, keras, keras-jax, flax-linen or flax-nnx (default: torch)")
+    c.add_argument("--spec", help="the config as YAML/JSON, e.g. '{kind: LSTM, input_size: 300, hidden_size: 128}'")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(func=cmd_count)
+
+    k = sub.add_parser("check", help="run the spec against installed frameworks and print the matrix")
+    k.add_argument("--framework", "-f", action="append", help="a target (repeatable; default: all installed)")
+    k.add_argument("--kind", action="append", help="only these kinds (repeatable)")
+    k.add_argument("--record-dir", help="write one record file per target here")
+    k.add_argument("--record-file", help=argparse.SUPPRESS)
+    k.add_argument("--markdown", help="write the matrix as Markdown here")
+    k.add_argument("--json", help="write the matrix as JSON here")
+    k.add_argument("--quiet", action="store_true", help="do not print failure details")
+    k.set_defaults(func=cmd_check)
+
+    r = sub.add_parser("report", help="merge record files into the matrix (runs nothing)")
+    r.add_argument("records", nargs="*", help="record files")
+    r.add_argument("--record-dir", help="merge every *.json here")
+    r.add_argument("--markdown", help="write the matrix as Markdown here")
+    r.add_argument("--json", help="write the matrix as JSON here")
+    r.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("kinds", help="list the kinds and their variables")
+    s.set_defaults(func=cmd_kinds)
+
+    v = sub.add_parser("conventions", help="print the framework conventions table")
+    v.add_argument("--markdown", action="store_true", help="print the README block (conventions and n/a)")
+    v.add_argument("--write-readme", metavar="PATH", help="rewrite the block in this README")
+    v.set_defaults(func=cmd_conventions)
+
+    a = sub.add_parser("validate", help="check spec files (no framework needed)")
+    a.add_argument("root", nargs="?", help="a spec folder (default: the bundled spec)")
+    a.set_defaults(func=cmd_validate)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except SpecError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FrameworkUnavailable as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except NotApplicable as e:
+        print(f"{PROG}: n/a: {e.reason}", file=sys.stderr)
+        return EXIT_NOT_APPLICABLE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Shared fixtures, the case x target parametrization, and the record files.
+
+Which targets a run tests:
+- ``PARAMSPEC_FRAMEWORKS`` (comma-separated; empty means none) when set: each tox env sets
+  it, and a target it names that is not installed is an error, not a skip;
+- otherwise every installed target this process can run (Keras only on the backend
+  ``KERAS_BACKEND`` selects).
+
+With ``PARAMSPEC_RECORD_DIR`` set, the conformance results are written there as one record
+file per target, which the ``report`` tox env merges.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from paramspec.loader import load_spec
+from paramspec.report import write_records
+from paramspec.targets import TARGETS, adapter, current_keras_target, installed
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def active_targets() -> list[str]:
+    raw = os.environ.get("PARAMSPEC_FRAMEWORKS")
+    if raw is not None:
+        names = [t.strip() for t in raw.split(",") if t.strip()]
+        for t in names:
+            if t not in TARGETS:
+                raise pytest.UsageError(f"PARAMSPEC_FRAMEWORKS names unknown target {t!r}")
+            if not installed(t):
+                raise pytest.UsageError(f"PARAMSPEC_FRAMEWORKS names {t!r}, which is not installed")
+        return names
+    keras_ok = current_keras_target()
+    return [t for t in TARGETS if installed(t) and (TARGETS[t].framework != "keras" or t == keras_ok)]
+
+
+TARGET_NAMES = active_targets()
+_RECORDS: dict[str, list] = {}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "case" in metafunc.fixturenames and "target_name" in metafunc.fixturenames:
+        params = [pytest.param(c, t, id=f"{c.id}-{t}") for c in load_spec().cases() for t in TARGET_NAMES]
+        metafunc.parametrize(("case", "target_name"), params)
+    elif "target_name" in metafunc.fixturenames:
+        metafunc.parametrize("target_name", TARGET_NAMES)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "target_name" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.framework)
+
+
+@pytest.fixture(scope="session")
+def spec():
+    return load_spec()
+
+
+@pytest.fixture
+def adapter_for():
+    return adapter
+
+
+@pytest.fixture(scope="session")
+def record():
+    """Call with a Record to have it written to the target's record file."""
+    def add(rec) -> None:
+        _RECORDS.setdefault(rec.target, []).append(rec)
+    return add
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    out = os.environ.get("PARAMSPEC_RECORD_DIR")
+    if not out:
+        return
+    for target, records in _RECORDS.items():
+        write_records(Path(out) / f"{target}.json", target, records[0].framework_version, records)
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path | None = None,
+            stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m paramspec`` as a user would, from a folder outside the checkout.
+
+    Under tox the installed package runs; in a bare checkout the checkout is put on the path.
+    """
+    return subprocess.run([sys.executable, "-m", "paramspec", *args], capture_output=True, text=True,
+                          env=subprocess_env(env), timeout=timeout, cwd=str(cwd or tempfile.gettempdir()),
+                          input=stdin)
+
+
+def from_checkout() -> bool:
+    """Whether paramspec runs from this checkout (not installed), as in a bare dev setup."""
+    import paramspec
+
+    return Path(paramspec.__file__).resolve().is_relative_to(ROOT)
+
+
+def subprocess_env(extra: dict | None = None) -> dict:
+    """The environment for a child Python: the checkout on its path when not installed."""
+    env = {**os.environ, **(extra or {})}
+    if from_checkout():
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env

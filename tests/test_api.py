@@ -1,0 +1,78 @@
+"""paramspec.count and `paramspec count` / `paramspec check`, in each active target."""
+import json
+
+import pytest
+
+import paramspec
+from conftest import run_cli
+from paramspec.targets import TARGETS
+
+LSTM = {"kind": "LSTM", "input_size": 300, "hidden_size": 128}
+
+# The brief's table for LSTM(300 -> 128): published facts, a third source beside the
+# formulas and the readings (PyTorch: two bias vectors per gate; Keras and Flax: one).
+PUBLISHED_LSTM_300_128 = {"torch": 220_160, "keras": 219_648, "flax-linen": 219_648, "flax-nnx": 219_648}
+
+
+def test_count_returns_the_reading_and_the_formula(target_name):
+    r = paramspec.count(LSTM, framework=target_name)
+    assert r.agrees, r.problems
+    assert r.trainable == r.formula["params"] == sum(t.numel for t in r.tensors if t.trainable)
+    assert r.non_trainable == r.formula["state"] == 0
+    assert r.trainable == PUBLISHED_LSTM_300_128[TARGETS[target_name].framework]
+    assert r.framework_version and r.built and r.native
+    for name, want in r.formula["native"].items():
+        assert r.native[name] == want
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["trainable"] == r.trainable and d["tensors"][0]["name"]
+
+
+def test_count_accepts_yaml_and_json_text(target_name):
+    a = paramspec.count("{kind: Linear, in_features: 128, out_features: 10}", framework=target_name)
+    b = paramspec.count(json.dumps({"kind": "Linear", "in_features": 128, "out_features": 10}), framework=target_name)
+    assert a.trainable == b.trainable == a.formula["params"]
+
+
+def test_state_is_separate_from_params(target_name):
+    spec = paramspec.load_spec()
+    case = spec.case("BatchNorm2d[C64]")
+    r = paramspec.count(case.config(), framework=target_name)
+    assert (r.trainable, r.non_trainable) == (r.formula["params"], r.formula["state"])
+    assert r.non_trainable > 0 and r.agrees
+
+
+def test_not_applicable_raises_with_the_reason(target_name):
+    spec = paramspec.load_spec()
+    fw = TARGETS[target_name].framework
+    case = next(c for c in spec.cases() if c.not_applicable_reason(fw))
+    with pytest.raises(paramspec.NotApplicable) as info:
+        paramspec.count(case.config(), framework=target_name)
+    assert info.value.reason == case.not_applicable_reason(fw)
+    p = run_cli("count", "--framework", target_name, "--spec", json.dumps(case.config()), env=TARGETS[target_name].env)
+    assert p.returncode == 3 and p.stderr.strip() == f"paramspec: n/a: {info.value.reason}"
+
+
+def test_bad_input_raises_spec_error(target_name):
+    with pytest.raises(paramspec.SpecError, match="hidden_size must be an integer >= 1, got -1"):
+        paramspec.count({**LSTM, "hidden_size": -1}, framework=target_name)
+
+
+def test_cli_count_table_and_json(target_name):
+    env = TARGETS[target_name].env
+    p = run_cli("count", "--framework", target_name, "--spec", json.dumps(LSTM), env=env)
+    assert p.returncode == 0, p.stderr
+    assert f"LSTM[in300-h128] in {target_name}" in p.stdout and "trainable" in p.stdout and "✓" in p.stdout
+    p = run_cli("count", "--framework", target_name, "--spec", json.dumps(LSTM), "--json", env=env)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["agrees"] and d["trainable"] == d["formula"]["params"] == PUBLISHED_LSTM_300_128[d["framework"]]
+
+
+def test_cli_check_one_kind_writes_records_and_matrix(target_name, tmp_path):
+    p = run_cli("check", "--framework", target_name, "--kind", "GRU", "--record-dir", str(tmp_path),
+                "--markdown", str(tmp_path / "m.md"), "--json", str(tmp_path / "m.json"), env=TARGETS[target_name].env)
+    assert p.returncode == 0, p.stderr
+    assert "GRU[in300-h128]" in p.stdout
+    doc = json.loads((tmp_path / f"{target_name}.json").read_text())
+    assert {r["kind"] for r in doc["records"]} == {"GRU"}
+    assert "| `GRU[in300-h128]` |" in (tmp_path / "m.md").read_text()

@@ -1,0 +1,39 @@
+"""The distribution: a framework-free core, and no generic top-level import names."""
+import importlib.metadata
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+from conftest import from_checkout, subprocess_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_core_imports_no_framework():
+    code = ("import sys, paramspec, paramspec.cli, paramspec.api, paramspec.report, paramspec.docs; "
+            "paramspec.load_spec(); "
+            "print(sorted(m for m in ('torch', 'tensorflow', 'keras', 'jax', 'flax') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tempfile.gettempdir(),
+                         env=subprocess_env())
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_pyproject_ships_everything_under_the_paramspec_namespace():
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert all(p == "paramspec" or p.startswith("paramspec.") for p in cfg["packages"])
+    assert cfg["package-dir"] == {"paramspec": "paramspec", "paramspec.adapters": "adapters", "paramspec.spec": "spec"}
+
+
+def test_the_installed_distribution_adds_only_paramspec():
+    """Under tox the package is installed from its wheel; in a bare checkout it is not."""
+    if from_checkout():
+        return  # nothing is installed to inspect; tox installs the wheel and checks it
+    dist = importlib.metadata.distribution("paramspec")
+    tops = {Path(str(f)).parts[0] for f in dist.files or () if not str(f).startswith("..")}
+    assert tops == {"paramspec", f"paramspec-{dist.version}.dist-info"}, tops
+    files = {str(f) for f in dist.files}
+    assert "paramspec/spec/layers/recurrent.yaml" in files
+    assert "paramspec/adapters/torch_adapter.py" in files

@@ -1,0 +1,148 @@
+"""Framework-free checks of spec/: it loads, it is consistent, and a broken copy is refused.
+
+Each broken copy below must give exactly one error line that names the file, the entry and
+the offending token, and exit code 2.
+"""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from paramspec import cli
+from paramspec.loader import FRAMEWORKS, load_spec, load_spec_files
+
+SPEC = Path(__file__).resolve().parent.parent / "spec"
+
+
+def test_the_bundled_spec_is_valid_and_consistent():
+    spec = load_spec_files(SPEC)
+    ids = [c.id for c in spec.cases()]
+    assert len(ids) == len(set(ids))
+    for kind in spec.kinds.values():
+        assert any(kind.is_baseline(c.values) for c in kind.cases), kind.name
+        for conv in kind.conventions:
+            assert set(conv.frameworks) <= set(FRAMEWORKS)
+
+
+def test_the_issue_kinds_are_all_there():
+    wanted = """Linear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d DepthwiseConv2D
+    SeparableConv2D Embedding RNN LSTM GRU BatchNorm1d BatchNorm2d BatchNorm3d LayerNorm GroupNorm RMSNorm
+    InstanceNorm2d MultiheadAttention PReLU TransformerEncoderLayer TransformerDecoderLayer ReLU MaxPool2d
+    AvgPool2d AdaptiveAvgPool2d Dropout Flatten""".split()
+    assert set(wanted) <= set(load_spec().kinds)
+
+
+def test_the_issue_options_are_variables():
+    kinds = load_spec().kinds
+    for kind, options in {
+        "Conv2d": {"groups", "bias"}, "ConvTranspose2d": {"groups"}, "DepthwiseConv2D": {"depth_multiplier"},
+        "RNN": {"num_layers", "bidirectional", "bias"}, "LSTM": {"num_layers", "bidirectional", "bias", "proj_size"},
+        "GRU": {"num_layers", "bidirectional", "bias", "reset_after"},
+        "BatchNorm2d": {"affine", "track_running_stats"}, "LayerNorm": {"elementwise_affine", "bias"},
+        "MultiheadAttention": {"bias", "add_bias_kv", "kdim", "vdim"},
+    }.items():
+        assert options <= set(kinds[kind].variables), kind
+
+
+def test_parameter_free_layers_read_zero_by_formula():
+    kinds = load_spec().kinds
+    for name in ("ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Flatten"):
+        for case in kinds[name].cases:
+            for fw in (None, *FRAMEWORKS):
+                e = case.expected(fw)
+                assert (e.params, e.state) == (0, 0)
+
+
+def test_case_ids_follow_the_spec_vocabulary():
+    spec = load_spec()
+    assert spec.case("LSTM[in300-h128]").values["hidden_size"] == 128
+    assert spec.case("GRU[in300-h128-nora]").values["reset_after"] is False
+
+
+# ----------------------------------------------------------------------------- broken copies
+@pytest.fixture
+def broken(tmp_path):
+    """Copy the spec, apply one text replacement to one file, and return the copy's root."""
+    def make(rel: str, old: str, new: str, count: int = 1) -> Path:
+        root = tmp_path / "spec"
+        shutil.copytree(SPEC, root)
+        path = root / rel
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new, count))
+        return root
+    return make
+
+
+def validate(root, capsys):
+    code = cli.main(["validate", str(root)])
+    err = capsys.readouterr().err
+    return code, err
+
+
+BROKEN = [
+    # (file, old, new, what the one line must contain)
+    ("layers/dense.yaml", "params: out_features * in_features + out_features * bias",
+     "params: __import__('os').system('echo hi')", ["spec/layers/dense.yaml: Linear.params", "`__import__('os').system`"]),
+    ("layers/dense.yaml", "params: out_features * in_features + out_features * bias",
+     "params: __import__('os')", ["spec/layers/dense.yaml: Linear.params", "unknown function `__import__`"]),
+    ("layers/dense.yaml", "params: num_embeddings * embedding_dim",
+     "params: num_embeddings.__class__", ["Embedding.params", ".__class__"]),
+    ("layers/dense.yaml", "params: num_embeddings * embedding_dim",
+     "params: num_embedings * embedding_dim", ["Embedding.params", "unknown variable `num_embedings`"]),
+    ("layers/dense.yaml", "params: num_embeddings * embedding_dim",
+     "params: num_embeddings * (embedding_dim", ["Embedding.params", "does not parse"]),
+    ("layers/dense.yaml", "params: num_embeddings * embedding_dim",
+     "params: embedding_dim - num_embeddings", ["Embedding.params", "negative count"]),
+    ("layers/dense.yaml", "      - {num_embeddings: 7, embedding_dim: 3}",
+     "      - {num_embeddings: 7, embedding_dim: 3}\n      - {num_embeddings: 7, embedding_dim: 3}",
+     ["Embedding", "duplicate case id Embedding[n7-d3]"]),
+    ("layers/dense.yaml", "      - {in_features: 64, out_features: 32, bias: false}\n", "",
+     ["Linear", "no case exercises option 'bias'"]),
+    ("layers/dense.yaml", "      - {in_features: 128, out_features: 10}\n      - {in_features: 784, out_features: 256}\n"
+     "      - {in_features: 1000, out_features: 1000}\n", "",
+     ["Linear", "no case has every option at its default"]),
+    ("layers/dense.yaml", "{num_embeddings: 7, embedding_dim: 3}", "{num_embeddings: -7, embedding_dim: 3}",
+     ["Embedding.cases[2]", "num_embeddings must be an integer >= 1, got -7"]),
+    ("layers/dense.yaml", "{num_embeddings: 7, embedding_dim: 3}", "{num_embeddings: 7, embedding_dim: 3.5}",
+     ["Embedding.cases[2]", "embedding_dim must be an integer >= 1, got 3.5"]),
+    ("layers/dense.yaml", "{num_embeddings: 7, embedding_dim: 3}", "{num_embeddings: 7, embeding_dim: 3}",
+     ["Embedding.cases[2]", "unknown variable 'embeding_dim'"]),
+    ("layers/recurrent.yaml", "frameworks: [torch]\n        params: weights + num_layers * D * 8",
+     "frameworks: [pytorch]\n        params: weights + num_layers * D * 8", ["spec/layers/recurrent.yaml", "LSTM.conventions", "'pytorch'"]),
+    ("layers/recurrent.yaml", '        why: "torch.nn.LSTM keeps two bias vectors per gate, b_ih and b_hh, where one would do"\n', "",
+     ["LSTM.conventions[0]", "'why' is a required property"]),
+    ("layers/dense.yaml", "  - kind: Embedding\n", "  - kind: Linear\n", ["kind 'Linear'"]),
+    ("layers/dense.yaml", "    state: 0\n    cases:\n      - {num_embeddings", "    state: 0\n    state: 1\n    cases:\n      - {num_embeddings",
+     ["spec/layers/dense.yaml", "malformed YAML at line", "duplicate key 'state'"]),
+    ("layers/dense.yaml", "      - {in_features: 128, out_features: 10}", "      - {in_features: 128, out_features: 10",
+     ["spec/layers/dense.yaml", "malformed YAML at line"]),
+    ("layers/norm.yaml", "when: not track_running_stats", "when: not track_running_stats.real",
+     ["BatchNorm1d.not_applicable[0].when", ".real"]),
+    ("index.yaml", "layers: [dense, conv,", "layers: [conv,", ["spec/index.yaml", "dense.yaml is not listed"]),
+    ("frameworks.yaml", "formula: params + state", "formula: params + state + __builtins__",
+     ["spec/frameworks.yaml", "__builtins__"]),
+]
+
+
+@pytest.mark.parametrize("rel, old, new, needles", BROKEN, ids=[f"{b[0]}:{b[3][-1][:40]}" for b in BROKEN])
+def test_a_broken_spec_gives_one_line_and_exit_2(broken, capsys, rel, old, new, needles):
+    code, err = validate(broken(rel, old, new), capsys)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    assert "Traceback" not in err
+
+
+def test_not_a_spec_folder(tmp_path, capsys):
+    code, err = validate(tmp_path, capsys)
+    assert code == 2 and "is not a spec folder" in err
+
+
+def test_non_utf8_spec_file(broken, capsys):
+    root = broken("layers/dense.yaml", "about:", "about:")
+    (root / "layers" / "dense.yaml").write_bytes(b"about: \xff\xfe\n")
+    code, err = validate(root, capsys)
+    assert code == 2 and "dense.yaml: is not UTF-8" in err
