@@ -22,7 +22,7 @@ BAD = [
      "kernel_size must be an integer or a list of 2 integers >= 1"),
     (["count", "--spec", "{kind: Conv2d, in_channels: 3, out_channels: 8, kernel_size: 3, groups: 2}"],
      "in_channels must be divisible by groups"),
-    (["count", "--spec", "{kind: LSTM, input_size: [3"], "malformed YAML at line 1"),
+    (["count", "--spec", "{kind: LSTM, input_size: [3"], "malformed YAML at line"),
     (["count", "--spec", "{kind: LSTM, kind: GRU}"], "duplicate key 'kind'"),
     (["count", "--spec", "!!python/object/apply:os.system ['echo pwned']"], "malformed YAML"),
     (["count", "--spec", "[1, 2]"], "must be a mapping"),
