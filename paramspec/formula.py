@@ -27,7 +27,7 @@ import ast
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .errors import FormulaError
 
@@ -51,7 +51,7 @@ _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
 _ALLOWED_NODES = (
     ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp,
     ast.Constant, ast.Name, ast.Load, ast.Store, ast.Call, ast.Subscript, ast.List, ast.Tuple,
-    ast.GeneratorExp, ast.comprehension,
+    ast.GeneratorExp, ast.ListComp, ast.comprehension,
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
     ast.USub, ast.UAdd, ast.Not, ast.And, ast.Or,
     ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
@@ -114,6 +114,17 @@ def _minmax(fn: Callable) -> Callable:
     return call
 
 
+def _make_divisible(v: Value, divisor: Value) -> int:
+    """torchvision's and Keras's ``_make_divisible``: round to a multiple of ``divisor``,
+    at least ``divisor``, and never more than 10% below ``v``."""
+    v = _num(v, "the first argument of make_divisible()")
+    d = _num(divisor, "the second argument of make_divisible()")
+    if d <= 0:
+        raise FormulaError("make_divisible() needs a positive divisor")
+    new = max(d, math.floor(v + Fraction(d, 2)) // d * d)
+    return int(new + d if new < Fraction(9, 10) * v else new)
+
+
 # name -> (callable on evaluated args, arity (min, max))
 FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
     "prod": (lambda xs: _prod(_seq(xs, "the argument of prod()")), 1, 1),
@@ -124,6 +135,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
     "abs": (lambda x: abs(_num(x, "the argument of abs()")), 1, 1),
     "floor": (lambda x: math.floor(_num(x, "the argument of floor()")), 1, 1),
     "ceil": (lambda x: math.ceil(_num(x, "the argument of ceil()")), 1, 1),
+    "make_divisible": (_make_divisible, 2, 2),
 }
 
 
@@ -166,23 +178,24 @@ def _segment(text: str, node: ast.AST) -> str:
     return seg if seg is not None else type(node).__name__
 
 
-def parse(text: str | int, where: str | None = None) -> Formula:
+def parse(text: str | int, where: str | None = None, functions: Iterable[str] = ()) -> Formula:
     """Parse and whitelist-check a formula.
 
     Args:
         text: the formula (an int is taken as a constant formula).
         where: a location for error messages (``spec/layers/rnn.yaml: LSTM.params``).
+        functions: names of helper functions (a kind's ``let: {f(x): ...}``) it may call.
 
     Raises:
         FormulaError: one line naming the offending token.
     """
     try:
-        return _parse(text)
+        return _parse(text, frozenset(functions))
     except FormulaError as e:
         raise e.at(where) if where else e
 
 
-def _parse(text: str | int) -> Formula:
+def _parse(text: str | int, functions: frozenset[str] = frozenset()) -> Formula:
     if isinstance(text, bool) or not isinstance(text, (str, int)):
         raise FormulaError(f"a formula must be a string or an integer, got {type(text).__name__}")
     text = str(text)
@@ -219,11 +232,11 @@ def _parse(text: str | int) -> Formula:
             if isinstance(node.value, float) and not math.isfinite(node.value):
                 raise FormulaError(f"constant `{_segment(src, node)}` is not a finite number")
         elif isinstance(node, ast.Call) and id(node) not in range_iters:
-            _check_call(src, node)
+            _check_call(src, node, functions)
         elif isinstance(node, ast.comprehension):
             if not isinstance(node.target, ast.Name) or node.is_async:
                 raise FormulaError(f"a comprehension must bind one name: `{_segment(src, node.target)}`")
-        elif isinstance(node, ast.GeneratorExp) and len(node.generators) != 1:
+        elif isinstance(node, (ast.GeneratorExp, ast.ListComp)) and len(node.generators) != 1:
             raise FormulaError(f"a comprehension takes one `for`: `{_segment(src, node)}`")
     calls = {n.func.id for n in nodes if isinstance(n, ast.Call)}
     return Formula(src, tree, frozenset(used - bound - calls - {"range"}))
@@ -234,14 +247,14 @@ def _describe(node: ast.AST) -> str:
         return f"attribute access (`.{node.attr}`)"
     if isinstance(node, (ast.Lambda, ast.FunctionDef)):
         return "a lambda"
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp)):
+    if isinstance(node, (ast.SetComp, ast.DictComp)):
         return "this comprehension (use sum(... for i in range(n)))"
     if isinstance(node, (ast.NamedExpr,)):
         return "assignment (`:=`)"
     return f"`{type(node).__name__}`"
 
 
-def _check_call(src: str, node: ast.Call) -> None:
+def _check_call(src: str, node: ast.Call, functions: frozenset[str] = frozenset()) -> None:
     if not isinstance(node.func, ast.Name):
         raise FormulaError(f"only named functions may be called: `{_segment(src, node.func)}`")
     name = node.func.id
@@ -251,8 +264,10 @@ def _check_call(src: str, node: ast.Call) -> None:
         raise FormulaError(f"`*` arguments are not allowed: `{_segment(src, node)}`")
     if name == "range":
         raise FormulaError(f"range() may only be the iterable of a comprehension: `{_segment(src, node)}`")
+    if name in functions and name not in FUNCTIONS:
+        return  # a helper function; its arity is checked when it is called
     if name not in FUNCTIONS:
-        allowed = " ".join(sorted(FUNCTIONS))
+        allowed = " ".join(sorted(set(FUNCTIONS) | functions))
         raise FormulaError(f"unknown function `{name}` (allowed: {allowed})")
     _, lo, hi = FUNCTIONS[name]
     if not lo <= len(node.args) <= hi:
@@ -373,6 +388,11 @@ class _Interpreter:
 
     def ev_Call(self, node: ast.Call) -> Value:
         name = node.func.id  # type: ignore[attr-defined]
+        if name not in FUNCTIONS:
+            helper = self.env.get(name)
+            if not isinstance(helper, Helper):
+                raise FormulaError(f"unknown function `{name}` in `{self.text}`")
+            return helper(*(self.ev(a) for a in node.args))
         fn = FUNCTIONS[name][0]
         if len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
             return fn(self.ev_generator(node.args[0]))
@@ -381,7 +401,9 @@ class _Interpreter:
     def ev_GeneratorExp(self, node: ast.GeneratorExp) -> Value:
         return self.ev_generator(node)
 
-    def ev_generator(self, node: ast.GeneratorExp) -> tuple:
+    ev_ListComp = ev_GeneratorExp
+
+    def ev_generator(self, node: ast.GeneratorExp | ast.ListComp) -> tuple:
         comp = node.generators[0]
         var = comp.target.id  # type: ignore[attr-defined]
         rng = _range_call(comp.iter)
@@ -422,7 +444,24 @@ def _truth(v: Value) -> bool:
     return _num(v, "a condition") != 0
 
 
+class Helper:
+    """A kind's helper function (``let: {"block(x, p)": "9 * x * p + ..."}``), called by name."""
+
+    def __init__(self, name: str, params: tuple[str, ...], body: Formula, env: Mapping[str, Value]):
+        self.name, self.params, self.body, self.env = name, params, body, env
+
+    def __call__(self, *args: Value) -> Value:
+        if len(args) != len(self.params):
+            raise FormulaError(f"{self.name}() takes {len(self.params)} arguments, got {len(args)}")
+        return self.body.evaluate({**self.env, **dict(zip(self.params, args))})
+
+    def __repr__(self) -> str:
+        return f"{self.name}({', '.join(self.params)}) = {self.body}"
+
+
 def _coerce(v: Any, name: str) -> Value:
+    if isinstance(v, Helper):
+        return v
     if isinstance(v, bool):
         return int(v)
     if isinstance(v, (int, Fraction, str)):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -28,7 +29,7 @@ from typing import Any, Iterable, Mapping
 from . import yamlio
 from ._layout import spec_root
 from .errors import FormulaError, SpecError
-from .formula import Formula, parse
+from .formula import Formula, Helper, parse
 
 FRAMEWORKS: tuple[str, ...] = ("torch", "keras", "flax-linen", "flax-nnx")
 GROUPS: tuple[str, ...] = ("layers",)
@@ -205,6 +206,7 @@ class Kind:
     not_applicable: tuple[NARule, ...]
     notes: tuple[tuple[tuple[str, ...], str], ...] = ()
     cases: list["Case"] = field(default_factory=list)
+    helpers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # let functions: name -> params
 
     @property
     def where(self) -> str:
@@ -244,8 +246,11 @@ class Kind:
 
     def env(self, resolved: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
         """The variables plus the kind's ``let`` helpers, for evaluating formulas."""
-        env = {k: 0 if v is None else v for k, v in resolved.items()}
+        env: dict[str, Any] = {k: 0 if v is None else v for k, v in resolved.items()}
         for name, f in self.let.items():
+            if name in self.helpers:
+                env[name] = Helper(name, self.helpers[name], f, env)
+                continue
             try:
                 env[name] = f.evaluate(env)
             except FormulaError as e:
@@ -434,15 +439,25 @@ def _parse_kind(raw: dict, file: str, group: str) -> Kind:
     if len(set(abbrs)) != len(abbrs):
         raise SpecError(f"two variables share an abbr in {abbrs}", f"{where}.variables")
     known = set(variables)
+    functions: set[str] = set()
     let: dict[str, Formula] = {}
-    for lname, text in (raw.get("let") or {}).items():
-        if lname in known:
-            raise SpecError(f"`{lname}` is already a variable", f"{where}.let")
-        let[lname] = _formula(text, known, f"{where}.let.{lname}")
-        known.add(lname)
+    helpers: dict[str, tuple[str, ...]] = {}
+    for key, text in (raw.get("let") or {}).items():
+        m = _LET_FUNCTION.match(key)
+        lname = m.group(1) if m else key
+        if lname in known or lname in functions:
+            raise SpecError(f"`{lname}` is already defined", f"{where}.let")
+        if m:
+            params = tuple(p.strip() for p in m.group(2).split(","))
+            let[lname] = _formula(text, known | set(params), f"{where}.let.{key}", functions)
+            helpers[lname] = params
+            functions.add(lname)
+        else:
+            let[lname] = _formula(text, known, f"{where}.let.{lname}", functions)
+            known.add(lname)
 
     def f(text: Any, at: str) -> Formula:
-        return _formula(text, known, f"{where}.{at}")
+        return _formula(text, known, f"{where}.{at}", functions)
 
     conventions = []
     seen: set[str] = set()
@@ -461,15 +476,19 @@ def _parse_kind(raw: dict, file: str, group: str) -> Kind:
     reqs = [Requirement(f(r["that"], f"require[{i}]"), r["message"]) for i, r in enumerate(raw.get("require") or [])]
     notes = tuple((tuple(n["frameworks"]), n["note"]) for n in raw.get("notes") or [])
     kind = Kind(name, raw["summary"], file, group, variables, let, tuple(reqs),
-                f(raw["params"], "params"), f(raw["state"], "state"), tuple(conventions), tuple(nas), notes)
+                f(raw["params"], "params"), f(raw["state"], "state"), tuple(conventions), tuple(nas), notes,
+                helpers=helpers)
     for i, values in enumerate(raw["cases"]):
         resolved = kind.resolve(values, f"{where}.cases[{i}]")
         kind.cases.append(Case(kind, resolved, kind.case_id(resolved)))
     return kind
 
 
-def _formula(text: Any, known: set[str], where: str) -> Formula:
-    f = parse(text, where)
+_LET_FUNCTION = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\(\s*([A-Za-z][A-Za-z0-9_]*(?:\s*,\s*[A-Za-z][A-Za-z0-9_]*)*)\s*\)$")
+
+
+def _formula(text: Any, known: set[str], where: str, functions: Iterable[str] = ()) -> Formula:
+    f = parse(text, where, functions)
     unknown = sorted(f.names - known)
     if unknown:
         raise FormulaError(f"unknown variable `{unknown[0]}` in `{f}`", where)

@@ -52,12 +52,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("target_name", TARGET_NAMES)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "target_name" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.framework)
-
-
 @pytest.fixture(scope="session")
 def spec():
     return load_spec()

@@ -7,6 +7,8 @@ import paramspec
 from conftest import run_cli
 from paramspec.targets import TARGETS
 
+pytestmark = pytest.mark.framework
+
 LSTM = {"kind": "LSTM", "input_size": 300, "hidden_size": 128}
 
 # The brief's table for LSTM(300 -> 128): published facts, a third source beside the

@@ -48,6 +48,25 @@ def test_lists_indexing_and_comprehensions():
     assert ev("floor(7 / 2) + ceil(7 / 2)") == 7
 
 
+def test_list_comprehensions_and_make_divisible():
+    assert parse("[x * 2 for x in xs]").evaluate({"xs": [1, 2]}) == (2, 4)
+    # torchvision's _make_divisible: MobileNetV2 at width 0.75 and 1.4
+    assert ev("make_divisible(32 * 0.75, 8)") == 24
+    assert ev("make_divisible(1280 * 1.4, 8)") == 1792
+    assert ev("make_divisible(16 * 0.35, 8)") == 8
+
+
+def test_helper_functions_are_declared_names_only():
+    from paramspec.formula import Helper
+    f = parse("block(3, 4) + 1", functions={"block"})
+    assert f.evaluate({"block": Helper("block", ("a", "b"), parse("a * b + k"), {"k": 1})}) == 14
+    with pytest.raises(FormulaError, match="unknown function `block`"):
+        parse("block(3, 4)")
+    with pytest.raises(FormulaError, match="takes 2 arguments, got 1"):
+        f2 = parse("block(3)", functions={"block"})
+        f2.evaluate({"block": Helper("block", ("a", "b"), parse("a * b"), {})})
+
+
 def test_free_names_exclude_bound_and_functions():
     f = parse("sum(layers[i] * w for i in range(n)) + prod(k)")
     assert f.names == {"layers", "w", "n", "k"}
@@ -65,7 +84,7 @@ def test_multiline_formulas_are_folded():
     ("eval('1')", "`eval`"),
     ("exec('1')", "`exec`"),
     ("lambda: 1", "a lambda"),
-    ("[x for x in xs]", "comprehension"),
+    ("{x for x in xs}", "comprehension"),
     ("{'a': 1}", "Dict"),
     ("x[1:2]", "Slice"),
     ("f'{x}'", "JoinedStr"),
