@@ -14,13 +14,14 @@ from paramspec.errors import NotApplicable
 from paramspec.reading import Reading, Tensor
 
 from .base import Adapter, Built, ints
+from .torch_models import TorchModels
 
 
 def _dtype(t: torch.Tensor) -> str:
     return str(t.dtype).removeprefix("torch.")
 
 
-class TorchAdapter(Adapter):
+class TorchAdapter(TorchModels, Adapter):
     framework = "torch"
 
     def version(self) -> str:
@@ -42,11 +43,14 @@ class TorchAdapter(Adapter):
         for name, b in module.named_buffers(remove_duplicate=False):
             names.setdefault(id(b), []).append(name)
             first.setdefault(id(b), (name, b, False))
+        embeddings = {id(m.weight) for m in module.modules() if isinstance(m, nn.Embedding)}
         for key, (name, t, trainable) in first.items():
-            tensors.append(Tensor(name, tuple(t.shape), _dtype(t), trainable, tuple(names[key][1:])))
+            tensors.append(Tensor(name, tuple(t.shape), _dtype(t), trainable, tuple(names[key][1:]),
+                                  embedding=key in embeddings))
         native = {
             "parameters()": sum(p.numel() for p in module.parameters()),
             "buffers()": sum(b.numel() for b in module.buffers()),
+            "state_dict()": sum(v.numel() for v in module.state_dict().values()),
         }
         return Reading("torch", self.target, self.version(), built.description, tensors, native)
 

@@ -69,7 +69,7 @@ class Record:
 
 def native_expected(spec: Spec, framework: str, expected: Expected) -> dict[str, int]:
     """What each native total of ``framework`` should read, from its formula in frameworks.yaml."""
-    env = {"params": expected.params, "state": expected.state}
+    env = {"params": expected.params, "state": expected.state, "tied": expected.tied}
     return {n.name: n.formula.evaluate_int(env) for n in spec.frameworks[framework].native}
 
 
@@ -82,6 +82,10 @@ def compare(spec: Spec, case: Case, reading: Reading) -> Record:
         problems.append(f"params: expected {exp.params:,} (`{exp.params_formula}`), got {reading.trainable:,}")
     if reading.non_trainable != exp.state:
         problems.append(f"state: expected {exp.state:,} (`{exp.state_formula}`), got {reading.non_trainable:,}")
+    if reading.tied != exp.tied:
+        problems.append(f"tied (listed twice): expected {exp.tied:,}, got {reading.tied:,}")
+    if exp.embedding is not None and reading.embedding != exp.embedding:
+        problems.append(f"embedding: expected {exp.embedding:,}, got {reading.embedding:,}")
     for name, want in natives.items():
         got = reading.native.get(name)
         if got != want:
@@ -91,7 +95,8 @@ def compare(spec: Spec, case: Case, reading: Reading) -> Record:
         framework=reading.framework, framework_version=reading.framework_version,
         verdict=FAIL if problems else PASS,
         expected={**exp.to_dict(), "native": natives},
-        got={"params": reading.trainable, "state": reading.non_trainable, "native": dict(reading.native)},
+        got={"params": reading.trainable, "state": reading.non_trainable, "native": dict(reading.native),
+             "counts": reading.named_counts()},
         problems=problems, built=reading.built, tensors=[t.to_dict() for t in reading.tensors])
 
 

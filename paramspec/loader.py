@@ -32,7 +32,7 @@ from .errors import FormulaError, SpecError
 from .formula import Formula, Helper, parse
 
 FRAMEWORKS: tuple[str, ...] = ("torch", "keras", "flax-linen", "flax-nnx")
-GROUPS: tuple[str, ...] = ("layers",)
+GROUPS: tuple[str, ...] = ("layers", "models")
 _MISSING = object()
 
 
@@ -148,6 +148,28 @@ class Convention:
     why: str
     params: Formula | None = None
     state: Formula | None = None
+    tied: Formula | None = None
+    embedding: Formula | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published figure a model must reproduce, with its source."""
+
+    preset: str
+    source: str
+    params: int | None = None
+    framework: str | None = None
+    native: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HFMapping:
+    """How a Hugging Face config.json of one model_type maps onto a family's variables."""
+
+    model_type: str
+    defaults: dict[str, Any]
+    fixed: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -178,13 +200,15 @@ class Expected:
     canonical_params: int
     canonical_state: int
     convention: str | None = None  # the `why`, when the framework follows its own formula
+    tied: int = 0  # elements a per-reference (state_dict) sum counts a second time
+    embedding: int | None = None  # elements in embedding layers (None: the kind has no formula)
 
     def to_dict(self) -> dict:
         return {
             "params": self.params, "state": self.state,
             "params_formula": self.params_formula, "state_formula": self.state_formula,
             "canonical_params": self.canonical_params, "canonical_state": self.canonical_state,
-            "convention": self.convention,
+            "convention": self.convention, "tied": self.tied, "embedding": self.embedding,
         }
 
 
@@ -207,6 +231,11 @@ class Kind:
     notes: tuple[tuple[tuple[str, ...], str], ...] = ()
     cases: list["Case"] = field(default_factory=list)
     helpers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # let functions: name -> params
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    published: tuple[Published, ...] = ()
+    hf: tuple[HFMapping, ...] = ()
+    embedding: Formula | None = None
+    tied: Formula | None = None
 
     @property
     def where(self) -> str:
@@ -221,6 +250,7 @@ class Kind:
         where = where or self.name
         if not isinstance(values, Mapping):
             raise SpecError(f"a config must be a mapping of variables, got {type(values).__name__}", where)
+        values = self.apply_preset(values, where)
         out: dict[str, Any] = {}
         for key in values:
             if key not in self.variables:
@@ -243,6 +273,20 @@ class Kind:
             if not _evaluate_bool(req.that, env, where):
                 raise SpecError(f"{req.message} (`{req.that}`)", where)
         return out
+
+    def apply_preset(self, values: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
+        """``{"preset": "resnet50", "num_classes": 10}``: the preset's variables, then the rest."""
+        values = dict(values)
+        if "preset" not in values:
+            return values
+        name = values.pop("preset")
+        if not isinstance(name, str) or name not in self.presets:
+            known = ", ".join(self.presets) or "none"
+            raise SpecError(f"unknown preset {name!r} (known: {known})", where or self.name)
+        return {**self.presets[name], **values}
+
+    def preset_of(self, values: Mapping[str, Any]) -> str | None:
+        return values.get("preset") if isinstance(values.get("preset"), str) else None
 
     def env(self, resolved: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
         """The variables plus the kind's ``let`` helpers, for evaluating formulas."""
@@ -269,14 +313,18 @@ class Kind:
         cp = _count(self.params, env, f"{self.where}.params")
         cs = _count(self.state, env, f"{self.where}.state")
         conv = self.convention(framework) if framework else None
+        tf = (conv.tied if conv and conv.tied else None) or self.tied
+        ef = (conv.embedding if conv and conv.embedding else None) or self.embedding
+        tied = _count(tf, env, f"{self.where}.tied") if tf else 0
+        emb = _count(ef, env, f"{self.where}.embedding") if ef else None
         if conv is None:
-            return Expected(cp, cs, self.params.text, self.state.text, cp, cs)
+            return Expected(cp, cs, self.params.text, self.state.text, cp, cs, None, tied, emb)
         pf = conv.params or self.params
         sf = conv.state or self.state
         return Expected(
             _count(pf, env, f"{self.where}.conventions[{framework}].params"),
             _count(sf, env, f"{self.where}.conventions[{framework}].state"),
-            pf.text, sf.text, cp, cs, conv.why)
+            pf.text, sf.text, cp, cs, conv.why, tied, emb)
 
     def not_applicable_reason(self, framework: str, resolved: Mapping[str, Any]) -> str | None:
         """The spec's recorded reason ``framework`` cannot build this config, if any."""
@@ -291,12 +339,19 @@ class Kind:
                 return rule.why
         return None
 
-    def case_id(self, resolved: Mapping[str, Any]) -> str:
-        """``LSTM[in300-h128]``: required variables, then options that differ from their default."""
-        parts = []
+    def case_id(self, resolved: Mapping[str, Any], preset: str | None = None) -> str:
+        """``LSTM[in300-h128]``: required variables, then options that differ from their default.
+
+        With a preset: ``resnet[resnet50-cls10]``, the preset, then what differs from it.
+        """
+        parts = [preset] if preset else []
+        base = self.resolve({"preset": preset}) if preset else None
         for name, var in self.variables.items():
             value = resolved[name]
-            if var.required or value != var.coerce(var.default):
+            if base is not None:
+                if value != base[name]:
+                    parts.append(var.id_part(value))
+            elif var.required or value != var.coerce(var.default):
                 parts.append(var.id_part(value))
         return f"{self.name}[{'-'.join(parts) or 'default'}]"
 
@@ -312,6 +367,7 @@ class Case:
     kind: Kind
     values: Mapping[str, Any]
     id: str
+    preset: str | None = None
 
     def expected(self, framework: str | None) -> Expected:
         return self.kind.expected(framework, self.values)
@@ -320,8 +376,10 @@ class Case:
         return self.kind.not_applicable_reason(framework, self.values)
 
     def config(self) -> dict[str, Any]:
-        """The config as a user would write it: ``{"kind": "LSTM", "input_size": 300, ...}``."""
-        return {"kind": self.kind.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in self.values.items()}}
+        """The config as a user would write it: ``{"kind": "LSTM", "input_size": 300, ...}``
+        (``{"model": "resnet", ...}`` for a model family)."""
+        key = "model" if self.kind.group == "models" else "kind"
+        return {key: self.kind.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in self.values.items()}}
 
 
 @dataclass(frozen=True)
@@ -359,6 +417,14 @@ class Spec:
 
     def cases(self, group: str | None = None) -> list[Case]:
         return [c for k in self.kinds.values() if group in (None, k.group) for c in k.cases]
+
+    def hf_mapping(self, model_type: Any, where: str | None = None) -> tuple[Kind, HFMapping]:
+        for kind in self.kinds.values():
+            for m in kind.hf:
+                if m.model_type == model_type:
+                    return kind, m
+        known = ", ".join(m.model_type for k in self.kinds.values() for m in k.hf)
+        raise SpecError(f"unknown model_type {model_type!r} (known: {known})", where)
 
     def case(self, case_id: str) -> Case:
         for c in self.cases():
@@ -469,18 +535,35 @@ def _parse_kind(raw: dict, file: str, group: str) -> Kind:
         conventions.append(Convention(
             tuple(c["frameworks"]), c["why"],
             f(c["params"], f"conventions[{i}].params") if "params" in c else None,
-            f(c["state"], f"conventions[{i}].state") if "state" in c else None))
+            f(c["state"], f"conventions[{i}].state") if "state" in c else None,
+            f(c["tied"], f"conventions[{i}].tied") if "tied" in c else None,
+            f(c["embedding"], f"conventions[{i}].embedding") if "embedding" in c else None))
     nas = [NARule(tuple(r["frameworks"]), r["why"],
                   f(r["when"], f"not_applicable[{i}].when") if "when" in r else None)
            for i, r in enumerate(raw.get("not_applicable") or [])]
     reqs = [Requirement(f(r["that"], f"require[{i}]"), r["message"]) for i, r in enumerate(raw.get("require") or [])]
     notes = tuple((tuple(n["frameworks"]), n["note"]) for n in raw.get("notes") or [])
+    published = tuple(Published(p["preset"], p["source"], p.get("params"), p.get("framework"), dict(p.get("native", {})))
+                      for p in raw.get("published") or [])
+    hf = tuple(HFMapping(m["model_type"], dict(m["defaults"]), dict(m.get("fixed", {}))) for m in raw.get("hf") or [])
     kind = Kind(name, raw["summary"], file, group, variables, let, tuple(reqs),
                 f(raw["params"], "params"), f(raw["state"], "state"), tuple(conventions), tuple(nas), notes,
-                helpers=helpers)
+                helpers=helpers, presets=dict(raw.get("presets") or {}), published=published, hf=hf,
+                embedding=f(raw["embedding"], "embedding") if "embedding" in raw else None,
+                tied=f(raw["tied"], "tied") if "tied" in raw else None)
+    for pname in kind.presets:
+        kind.resolve({"preset": pname}, f"{where}.presets.{pname}")
+    for i, p in enumerate(published):
+        if p.preset not in kind.presets:
+            raise SpecError(f"unknown preset {p.preset!r}", f"{where}.published[{i}]")
+    for i, m in enumerate(hf):
+        for key in (*m.defaults, *m.fixed):
+            if key not in kind.variables:
+                raise SpecError(f"{key!r} is not a variable of {name}", f"{where}.hf[{i}]")
     for i, values in enumerate(raw["cases"]):
         resolved = kind.resolve(values, f"{where}.cases[{i}]")
-        kind.cases.append(Case(kind, resolved, kind.case_id(resolved)))
+        preset = kind.preset_of(values)
+        kind.cases.append(Case(kind, resolved, kind.case_id(resolved, preset), preset))
     return kind
 
 
@@ -505,7 +588,7 @@ def _check_kind(kind: Kind, ids: dict[str, str]) -> None:
             case.expected(fw)
             if fw:
                 case.not_applicable_reason(fw)
-    if not any(kind.is_baseline(c.values) for c in kind.cases):
+    if not any(kind.is_baseline(c.values) or c.preset for c in kind.cases):
         raise SpecError("no case has every option at its default (the plain constructor call)", where)
     for name, var in kind.variables.items():
         if var.required:
@@ -521,7 +604,7 @@ def _parse_frameworks(data: dict, where: str) -> dict[str, FrameworkInfo]:
         if fw["id"] in out:
             raise SpecError(f"duplicate framework {fw['id']!r}", where)
         natives = tuple(
-            Native(n["name"], n["api"], _formula(n["formula"], {"params", "state"}, f"{where}: {fw['id']}.native"),
+            Native(n["name"], n["api"], _formula(n["formula"], {"params", "state", "tied"}, f"{where}: {fw['id']}.native"),
                    n.get("why", ""))
             for n in fw["native"])
         out[fw["id"]] = FrameworkInfo(fw["id"], fw["name"], fw["reads"], natives)

@@ -21,6 +21,8 @@ class Tensor:
         dtype: its dtype name (``float32``).
         trainable: whether the framework trains it (a parameter) or not (state).
         shared_with: other names of the same tensor (tied weights); counted once.
+        embedding: whether it belongs to an embedding layer (nn.Embedding, keras Embedding,
+            flax Embed), the weights Hugging Face's ``exclude_embeddings=True`` leaves out.
     """
 
     name: str
@@ -28,6 +30,7 @@ class Tensor:
     dtype: str
     trainable: bool
     shared_with: tuple[str, ...] = ()
+    embedding: bool = False
 
     @property
     def numel(self) -> int:
@@ -38,11 +41,14 @@ class Tensor:
                              "trainable": self.trainable, "numel": self.numel}
         if self.shared_with:
             d["shared_with"] = list(self.shared_with)
+        if self.embedding:
+            d["embedding"] = True
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Tensor":
-        return cls(d["name"], tuple(d["shape"]), d["dtype"], d["trainable"], tuple(d.get("shared_with", ())))
+        return cls(d["name"], tuple(d["shape"]), d["dtype"], d["trainable"], tuple(d.get("shared_with", ())),
+                   bool(d.get("embedding", False)))
 
 
 @dataclass
@@ -73,11 +79,35 @@ class Reading:
     def non_trainable(self) -> int:
         return sum(t.numel for t in self.tensors if not t.trainable)
 
+    @property
+    def tied(self) -> int:
+        """Parameter elements the framework lists under a second (third...) name."""
+        return sum(t.numel * len(t.shared_with) for t in self.tensors if t.trainable)
+
+    @property
+    def per_reference(self) -> int:
+        """What a naive per-name sum of the parameters gives: tied weights once per name."""
+        return self.trainable + self.tied
+
+    @property
+    def embedding(self) -> int:
+        return sum(t.numel for t in self.tensors if t.trainable and t.embedding)
+
+    @property
+    def non_embedding(self) -> int:
+        """Hugging Face's ``num_parameters(exclude_embeddings=True)``."""
+        return self.trainable - self.embedding
+
+    def named_counts(self) -> dict[str, int]:
+        return {"unique": self.trainable, "per_reference": self.per_reference, "tied": self.tied,
+                "state": self.non_trainable, "embedding": self.embedding, "non_embedding": self.non_embedding}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "framework": self.framework, "target": self.target,
             "framework_version": self.framework_version, "built": self.built,
             "trainable": self.trainable, "non_trainable": self.non_trainable,
+            "counts": self.named_counts(),
             "native": dict(self.native), "tensors": [t.to_dict() for t in self.tensors],
         }
 
