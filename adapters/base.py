@@ -29,6 +29,8 @@ class Adapter:
 
     def __init__(self, target: str):
         self.target = target
+        # Benchmarks only (bench/scale.py): build with real weights instead of abstractly.
+        self.materialize = False
 
     def version(self) -> str:  # pragma: no cover - every adapter overrides it
         raise NotImplementedError

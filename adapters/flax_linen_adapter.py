@@ -22,16 +22,48 @@ from paramspec.errors import NotApplicable
 from paramspec.reading import Reading, Tensor
 
 from .base import Adapter, Built, ints
+from .flax_linen_models import FlaxLinenModels
 
 
 def _x(*shape: int, dtype: Any = jnp.float32) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(shape, dtype)
 
 
-def _init(module: nn.Module, *inputs: Any, **kwargs: Any) -> dict:
-    """The module's variables, shapes and dtypes only (``jax.eval_shape`` of ``init``)."""
-    variables = jax.eval_shape(functools.partial(module.init, **kwargs), jax.random.key(0), *inputs)
-    return nn.meta.unbox(flax.core.unfreeze(variables))
+_MATERIALIZE = [False]  # set by FlaxLinenAdapter.build from Adapter.materialize (bench/scale.py)
+
+
+class _Variables(dict):
+    """Abstract variables, plus ``embeds``: the paths of the nn.Embed modules that init called."""
+
+    embeds: frozenset = frozenset()
+
+
+def _init(module: nn.Module, *inputs: Any, **kwargs: Any) -> _Variables:
+    """The module's variables, shapes and dtypes only (``jax.eval_shape`` of ``init``).
+
+    A method interceptor (``nn.intercept_methods``) records, during that same trace, the path
+    of every ``nn.Embed`` instance called (``__call__`` or ``attend``), so ``read`` knows the
+    embedding tables by module type rather than by name.
+    """
+    embeds: set[tuple[str, ...]] = set()
+
+    def record(next_fun, args, kw, context):
+        if isinstance(context.module, nn.Embed):
+            embeds.add(tuple(context.module.path))
+        return next_fun(*args, **kw)
+
+    def init(key, *xs):  # a fresh function each call, so jax never reuses a trace without recording
+        with nn.intercept_methods(record):
+            return module.init(key, *xs, **kwargs)
+
+    if _MATERIALIZE[0]:  # benchmarks only: a real init, with concrete inputs and weights
+        real = [jax.numpy.zeros(x.shape, x.dtype) if isinstance(x, jax.ShapeDtypeStruct) else x for x in inputs]
+        out = jax.block_until_ready(init(jax.random.key(0), *real))
+    else:
+        out = jax.eval_shape(init, jax.random.key(0), *inputs)
+    variables = _Variables(nn.meta.unbox(flax.core.unfreeze(out)))
+    variables.embeds = frozenset(embeds)
+    return variables
 
 
 class _Fn(nn.Module):
@@ -87,21 +119,32 @@ def _axes(n: int) -> int | tuple[int, ...]:
     return -1 if n == 1 else tuple(range(-n, 0))
 
 
-class FlaxLinenAdapter(Adapter):
+class FlaxLinenAdapter(FlaxLinenModels, Adapter):
     framework = "flax-linen"
 
     def version(self) -> str:
         return f"flax {flax.__version__} (jax {jax.__version__})"
 
+    def build(self, kind: str, values: Any) -> Built:
+        _MATERIALIZE[0] = self.materialize
+        try:
+            return super().build(kind, values)
+        finally:
+            _MATERIALIZE[0] = False
+
     # ------------------------------------------------------------------ read
     def read(self, built: Built) -> Reading:
         variables: dict = built.extra
+        embeds = getattr(variables, "embeds", frozenset())  # nn.Embed module paths, recorded by _init
         tensors: list[Tensor] = []
         native = {"variables['params']": 0, "other collections": 0}
         for path, leaf in flatten_dict(variables).items():
             collection = path[0]
             trainable = collection == "params"
-            t = Tensor("/".join(map(str, path)), tuple(leaf.shape), str(leaf.dtype), trainable)
+            # nn.Embed's one param is its table, 'embedding' (flax/linen/linear.py, Embed.setup)
+            embedding = trainable and path[-1] == "embedding" and tuple(path[1:-1]) in embeds
+            t = Tensor("/".join(map(str, path)), tuple(leaf.shape), str(leaf.dtype), trainable,
+                       embedding=embedding)
             tensors.append(t)
             native["variables['params']" if trainable else "other collections"] += t.numel
         return Reading("flax-linen", self.target, self.version(), built.description, tensors, native)

@@ -21,15 +21,71 @@ from paramspec.errors import NotApplicable
 from paramspec.reading import Reading, Tensor
 
 from .base import Adapter, Built, ints
+from .flax_nnx_models import FlaxNnxModels
+
+
+_MATERIALIZE = [False]  # set by FlaxNnxAdapter.build from Adapter.materialize (bench/scale.py)
+
+
+class _FixedKeyRngs:
+    """Stands in for ``nnx.Rngs`` in abstract builds: every stream (``rngs.params()``,
+    ``rngs()``) returns one fixed key, and no counter is kept.
+
+    Under ``nnx.eval_shape`` each draw from a real ``nnx.Rngs`` updates its RngCount, and
+    flax's ``Variable.set_value`` probes the traced count's ``sharding``; jax answers with an
+    error message that walks every equation traced so far, so a build grows quadratically
+    with the model (4-5x slower for MobileNetV2 and Llama-2-7b). Initial values are never
+    computed here, only shapes, so one key serves every parameter; the modules and their
+    variables are exactly those a real ``nnx.Rngs`` gives (bench/scale.py builds with one).
+    """
+
+    def __init__(self) -> None:
+        self.key = jax.random.key(0)
+
+    def __call__(self, *args: Any, **kwargs: Any):
+        return self.key
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self
+
+
+def _rngs():
+    """The rngs argument for a constructor: real only when materializing."""
+    return nnx.Rngs(0) if _MATERIALIZE[0] else _FixedKeyRngs()
 
 
 def _abstract(make: Callable[[], nnx.Module]) -> nnx.Module:
     """``make()`` under ``nnx.eval_shape``: variables hold shapes and dtypes only."""
+    if _MATERIALIZE[0]:  # benchmarks only: real weights
+        return make()
     return nnx.eval_shape(make)
 
 
 def _size(state: nnx.State) -> int:
     return sum(x.size for x in jax.tree.leaves(state))
+
+
+def _variable_paths(module: nnx.Module) -> dict[int, list[str]]:
+    """Every path to every Variable, by the Variable's id, shared references included.
+
+    ``nnx.state`` (like ``nnx.iter_graph``) visits a shared Variable or module once, under its
+    first path; this walk follows every reference (each node's ``node_dict``), so a Variable
+    reachable under two paths is found under both.
+    """
+    paths: dict[int, list[str]] = {}
+
+    def walk(node: Any, prefix: tuple, stack: frozenset) -> None:
+        for key, value in nnx.graph.get_node_impl(node).node_dict(node).items():
+            path = (*prefix, key)
+            if isinstance(value, nnx.Variable):
+                paths.setdefault(id(value), []).append("/".join(map(str, path)))
+            elif nnx.graph.is_node(value) and id(value) not in stack:
+                walk(value, path, stack | {id(value)})
+
+    walk(module, (), frozenset({id(module)}))
+    return paths
 
 
 class _Fn(nnx.Module):
@@ -84,20 +140,32 @@ class _TransformerDecoderLayer(nnx.Module):
         return self.norm3(x + self.linear2(nnx.relu(self.linear1(x))))
 
 
-class FlaxNnxAdapter(Adapter):
+class FlaxNnxAdapter(FlaxNnxModels, Adapter):
     framework = "flax-nnx"
 
     def version(self) -> str:
         return f"flax {flax.__version__} (jax {jax.__version__})"
 
+    def build(self, kind: str, values: Any) -> Built:
+        _MATERIALIZE[0] = self.materialize
+        try:
+            return super().build(kind, values)
+        finally:
+            _MATERIALIZE[0] = False
+
     # ------------------------------------------------------------------ read
     def read(self, built: Built) -> Reading:
         module: nnx.Module = built.obj
+        # the embedding Param of every nnx.Embed, by identity (nnx.state holds the same Variables)
+        embeddings = {id(node.embedding) for _, node in nnx.iter_graph(module) if isinstance(node, nnx.Embed)}
+        all_paths = _variable_paths(module)
         tensors: list[Tensor] = []
         for path, var in nnx.to_flat_state(nnx.state(module)):
             x = var.get_value()
-            tensors.append(Tensor("/".join(map(str, path)), tuple(x.shape), str(x.dtype),
-                                  isinstance(var, nnx.Param)))
+            name = "/".join(map(str, path))
+            shared = tuple(p for p in all_paths.get(id(var), ()) if p != name)
+            tensors.append(Tensor(name, tuple(x.shape), str(x.dtype), isinstance(var, nnx.Param),
+                                  shared_with=shared, embedding=id(var) in embeddings))
         native = {
             "nnx.Param": _size(nnx.state(module, nnx.Param)),
             "nnx.BatchStat": _size(nnx.state(module, nnx.BatchStat)),
@@ -106,19 +174,19 @@ class FlaxNnxAdapter(Adapter):
 
     # ------------------------------------------------------------------ dense.yaml
     def build_Linear(self, v):
-        m = _abstract(lambda: nnx.Linear(v.in_features, v.out_features, use_bias=v.bias, rngs=nnx.Rngs(0)))
+        m = _abstract(lambda: nnx.Linear(v.in_features, v.out_features, use_bias=v.bias, rngs=_rngs()))
         return Built(m, f"flax.nnx.Linear({v.in_features}, {v.out_features}, use_bias={v.bias})")
 
     def build_Embedding(self, v):
         m = _abstract(lambda: nnx.Embed(num_embeddings=v.num_embeddings, features=v.embedding_dim,
-                                        rngs=nnx.Rngs(0)))
+                                        rngs=_rngs()))
         return Built(m, f"flax.nnx.Embed(num_embeddings={v.num_embeddings}, features={v.embedding_dim})")
 
     # ------------------------------------------------------------------ conv.yaml
     def _conv(self, v):
         k = ints(v.kernel_size)
         m = _abstract(lambda: nnx.Conv(v.in_channels, v.out_channels, k, feature_group_count=v.groups,
-                                       use_bias=v.bias, rngs=nnx.Rngs(0)))
+                                       use_bias=v.bias, rngs=_rngs()))
         return Built(m, f"flax.nnx.Conv({v.in_channels}, {v.out_channels}, {k}, feature_group_count={v.groups}, "
                         f"use_bias={v.bias})")
 
@@ -127,7 +195,7 @@ class FlaxNnxAdapter(Adapter):
             raise NotApplicable("flax.nnx.ConvTranspose has no feature_group_count")
         k = ints(v.kernel_size)
         m = _abstract(lambda: nnx.ConvTranspose(v.in_channels, v.out_channels, k, use_bias=v.bias,
-                                                rngs=nnx.Rngs(0)))
+                                                rngs=_rngs()))
         return Built(m, f"flax.nnx.ConvTranspose({v.in_channels}, {v.out_channels}, {k}, use_bias={v.bias})")
 
     def build_Conv1d(self, v):
@@ -152,7 +220,7 @@ class FlaxNnxAdapter(Adapter):
         k = ints(v.kernel_size)
         out = v.in_channels * v.depth_multiplier
         m = _abstract(lambda: nnx.Conv(v.in_channels, out, k, feature_group_count=v.in_channels,
-                                       use_bias=v.use_bias, rngs=nnx.Rngs(0)))
+                                       use_bias=v.use_bias, rngs=_rngs()))
         return Built(m, f"flax.nnx.Conv({v.in_channels}, {out}, {k}, feature_group_count={v.in_channels}, "
                         f"use_bias={v.use_bias})")
 
@@ -161,8 +229,8 @@ class FlaxNnxAdapter(Adapter):
         mid = v.in_channels * v.depth_multiplier
         m = _abstract(lambda: _SeparableConv2D(
             depthwise=nnx.Conv(v.in_channels, mid, k, feature_group_count=v.in_channels, use_bias=False,
-                               rngs=nnx.Rngs(0)),
-            pointwise=nnx.Conv(mid, v.filters, (1, 1), use_bias=v.use_bias, rngs=nnx.Rngs(1))))
+                               rngs=_rngs()),
+            pointwise=nnx.Conv(mid, v.filters, (1, 1), use_bias=v.use_bias, rngs=_rngs())))
         return Built(m, f"SeparableConv2D(depthwise=flax.nnx.Conv({v.in_channels}, {mid}, {k}, "
                         f"feature_group_count={v.in_channels}, use_bias=False), "
                         f"pointwise=flax.nnx.Conv({mid}, {v.filters}, (1, 1), use_bias={v.use_bias}))")
@@ -173,7 +241,7 @@ class FlaxNnxAdapter(Adapter):
         D = 2 if v.bidirectional else 1
 
         def make():
-            rngs = nnx.Rngs(0)
+            rngs = _rngs()
             layers = []
             for layer in range(v.num_layers):
                 n_in = v.input_size if layer == 0 else D * v.hidden_size
@@ -219,7 +287,7 @@ class FlaxNnxAdapter(Adapter):
         if not v.track_running_stats:
             raise NotApplicable("flax.nnx.BatchNorm always keeps running statistics in batch_stats")
         m = _abstract(lambda: nnx.BatchNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
-                                            rngs=nnx.Rngs(0)))
+                                            rngs=_rngs()))
         return Built(m, f"flax.nnx.BatchNorm({v.num_features}, use_scale={v.affine}, use_bias={v.affine})")
 
     def build_BatchNorm1d(self, v):
@@ -241,20 +309,20 @@ class FlaxNnxAdapter(Adapter):
         n, axes = self._norm_axes(v)
         use_bias = v.elementwise_affine and v.bias
         m = _abstract(lambda: nnx.LayerNorm(n, use_scale=v.elementwise_affine, use_bias=use_bias,
-                                            reduction_axes=axes, feature_axes=axes, rngs=nnx.Rngs(0)))
+                                            reduction_axes=axes, feature_axes=axes, rngs=_rngs()))
         return Built(m, f"flax.nnx.LayerNorm({n}, use_scale={v.elementwise_affine}, use_bias={use_bias}, "
                         f"reduction_axes={axes}, feature_axes={axes})")
 
     def build_GroupNorm(self, v):
         m = _abstract(lambda: nnx.GroupNorm(v.num_channels, num_groups=v.num_groups, use_scale=v.affine,
-                                            use_bias=v.affine, rngs=nnx.Rngs(0)))
+                                            use_bias=v.affine, rngs=_rngs()))
         return Built(m, f"flax.nnx.GroupNorm({v.num_channels}, num_groups={v.num_groups}, use_scale={v.affine}, "
                         f"use_bias={v.affine})")
 
     def build_RMSNorm(self, v):
         n, axes = self._norm_axes(v)
         m = _abstract(lambda: nnx.RMSNorm(n, use_scale=v.elementwise_affine, reduction_axes=axes,
-                                          feature_axes=axes, rngs=nnx.Rngs(0)))
+                                          feature_axes=axes, rngs=_rngs()))
         return Built(m, f"flax.nnx.RMSNorm({n}, use_scale={v.elementwise_affine}, reduction_axes={axes}, "
                         f"feature_axes={axes})")
 
@@ -262,7 +330,7 @@ class FlaxNnxAdapter(Adapter):
         if v.track_running_stats:
             raise NotApplicable("flax.nnx.InstanceNorm keeps no running statistics")
         m = _abstract(lambda: nnx.InstanceNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
-                                               rngs=nnx.Rngs(0)))
+                                               rngs=_rngs()))
         return Built(m, f"flax.nnx.InstanceNorm({v.num_features}, use_scale={v.affine}, use_bias={v.affine})")
 
     # ------------------------------------------------------------------ attention.yaml
@@ -276,7 +344,7 @@ class FlaxNnxAdapter(Adapter):
             raise NotApplicable("flax.nnx.MultiHeadAttention takes one in_kv_features for both keys and values")
         m = _abstract(lambda: nnx.MultiHeadAttention(v.num_heads, in_features=E, qkv_features=E, out_features=E,
                                                      in_kv_features=K, use_bias=v.bias, decode=False,
-                                                     rngs=nnx.Rngs(0)))
+                                                     rngs=_rngs()))
         return Built(m, f"flax.nnx.MultiHeadAttention({v.num_heads}, in_features={E}, qkv_features={E}, "
                         f"out_features={E}, in_kv_features={K}, use_bias={v.bias}, decode=False)")
 
@@ -302,14 +370,14 @@ class FlaxNnxAdapter(Adapter):
 
     def build_TransformerEncoderLayer(self, v):
         def make():
-            rngs = nnx.Rngs(0)
+            rngs = _rngs()
             return _TransformerEncoderLayer(self_attn=self._attention(v, rngs),
                                             **self._transformer_parts(v, 2, rngs))
         return Built(_abstract(make), self._transformer_description("TransformerEncoderLayer", v, ["self_attn"], 2))
 
     def build_TransformerDecoderLayer(self, v):
         def make():
-            rngs = nnx.Rngs(0)
+            rngs = _rngs()
             return _TransformerDecoderLayer(self_attn=self._attention(v, rngs),
                                             multihead_attn=self._attention(v, rngs),
                                             **self._transformer_parts(v, 3, rngs))

@@ -4,9 +4,9 @@ One adapter serves two targets: ``keras`` (TensorFlow backend) and ``keras-jax``
 backend); ``KERAS_BACKEND`` picks the backend before Keras is imported. Canonical variable
 names are torch.nn's, so each builder translates them to Keras's constructor arguments
 (``out_features`` -> ``units``, ``bias`` -> ``use_bias``, ``affine`` -> ``center``/``scale``).
-Under JAX, building happens inside ``keras.StatelessScope()``, where Keras creates each
-variable with its shape and dtype but defers its initializer, so no weight memory is
-allocated at any size.
+On both backends, building happens inside ``keras.StatelessScope()``, where Keras creates
+each variable with its shape and dtype but defers its initializer, so no weight memory is
+allocated at any size. The model families are in ``keras_models.py``.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from paramspec.errors import NotApplicable
 from paramspec.reading import Reading, Tensor
 
 from .base import Adapter, Built, ints
+from .keras_models import KerasModels
 
 # Concrete input sizes the layers are built on. No count depends on them: a layer's weights
 # depend only on the channel / feature axes, which come from the spec's variables.
@@ -101,7 +102,7 @@ class _TransformerDecoderLayer(keras.layers.Layer):
         return self.norm3(x + self.linear2(self.linear1(x)))
 
 
-class KerasAdapter(Adapter):
+class KerasAdapter(KerasModels, Adapter):
     framework = "keras"
 
     def version(self) -> str:
@@ -110,14 +111,15 @@ class KerasAdapter(Adapter):
         return f"keras {keras.__version__} ({backend} {package.__version__})"
 
     def build(self, kind: str, values: Any) -> Built:
-        if keras.backend.backend() != "jax":
-            return super().build(kind, values)
         # Variables created in a StatelessScope keep their shape and dtype but defer their
         # initializer: nothing is allocated, and weights, shapes and count_params() all work.
+        # This holds on both backends (on TensorFlow no tf.Variable is created).
         # initialize_variables=False: by default the scope initializes every such variable on
-        # exit (allocating and jit-compiling each initializer, ~1 s a case). Keras registers the
-        # deferred variables in its global state; clear_session() drops that list (and the
-        # name counters), so no later StatelessScope exit initializes these weights.
+        # exit (allocating and, under JAX, jit-compiling each initializer). Keras registers the
+        # deferred variables in its global state on either backend; clear_session() drops that
+        # list (and the name counters), so no later StatelessScope exit initializes these weights.
+        if self.materialize:  # benchmarks only: real variables, initialized
+            return super().build(kind, values)
         try:
             with keras.StatelessScope(initialize_variables=False):
                 return super().build(kind, values)
@@ -134,9 +136,13 @@ class KerasAdapter(Adapter):
             for w in weights:
                 names.setdefault(id(w), []).append(w.path)
                 first.setdefault(id(w), (w.path, w, trainable))
+        # The embedding tables: the `embeddings` variable of every keras.layers.Embedding inside.
+        embeddings = {id(layer._embeddings) for layer in obj._flatten_layers()
+                      if isinstance(layer, keras.layers.Embedding)}
         for key, (name, w, trainable) in first.items():
             shape = tuple(int(d) for d in w.shape)
-            tensors.append(Tensor(name, shape, str(w.dtype), trainable, tuple(names[key][1:])))
+            tensors.append(Tensor(name, shape, str(w.dtype), trainable, tuple(names[key][1:]),
+                                  embedding=key in embeddings))
         native = {"count_params()": obj.count_params()}
         return Reading("keras", self.target, self.version(), built.description, tensors, native)
 

@@ -28,7 +28,7 @@ class TorchAdapter(TorchModels, Adapter):
         return f"torch {torch.__version__}"
 
     def build(self, kind: str, values: Any) -> Built:
-        with torch.device("meta"):
+        with torch.device("cpu" if self.materialize else "meta"):
             return super().build(kind, values)
 
     # ------------------------------------------------------------------ read

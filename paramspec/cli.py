@@ -43,16 +43,31 @@ def cmd_count(args: argparse.Namespace) -> int:
     from .api import count, dumps
     from .reading import breakdown
 
-    if args.spec is None:
-        raise SpecError("--spec is required, for example --spec '{kind: LSTM, input_size: 300, hidden_size: 128}'")
-    r = count(args.spec, framework=args.framework)
+    from . import yamlio
+    from .tree import render, separator
+
+    if (args.spec is None) == (args.hf_config is None):
+        raise SpecError("give --spec '{kind: LSTM, input_size: 300, hidden_size: 128}' or --hf-config config.json")
+    spec = args.spec if args.spec is not None else {"hf_config": yamlio.load_path(args.hf_config)}
+    if args.depth is not None and args.depth < 1:
+        raise SpecError(f"--depth must be 1 or more, got {args.depth}")
+    r = count(spec, framework=args.framework, where=args.hf_config or "spec")
+    tree = r.tree(args.depth) if args.depth else None
     if args.json:
-        print(dumps(r.to_dict()))
+        d = r.to_dict()
+        if tree is not None:
+            d["tree"] = [n.to_dict(separator(r.framework)) for n in tree]
+        print(dumps(d))
         return EXIT_OK if r.agrees else EXIT_DISAGREE
     f = r.formula
     print(f"{r.case} in {r.target} ({r.framework_version})")
     print(f"built: {r.built}")
-    print(breakdown(r.tensors))
+    if tree is not None:
+        print(render(tree))
+    elif len(r.tensors) <= 64:
+        print(breakdown(r.tensors))
+    else:
+        print(f"  ({len(r.tensors)} tensors: --depth N shows the module tree, --json lists them all)")
     rows = [("trainable", r.trainable, f["params"], f["params_formula"]),
             ("non-trainable", r.non_trainable, f["state"], f["state_formula"])]
     rows += [(f"native {name}", r.native.get(name), want, "") for name, want in f["native"].items()]
@@ -61,6 +76,9 @@ def cmd_count(args: argparse.Namespace) -> int:
         mark = "✓" if got == want else "✗"
         got_s = "-" if got is None else f"{got:,}"
         print(f"{label:<{width}}  {got_s:>14}   formula {want:>14,} {mark}" + (f"   `{text}`" if text else ""))
+    c = r.counts
+    print(f"named counts: unique {c['unique']:,}; per-reference {c['per_reference']:,} (tied {c['tied']:,}); "
+          f"state {c['state']:,}; embedding {c['embedding']:,}; non-embedding {c['non_embedding']:,}")
     if f.get("convention"):
         print(f"convention: {f['convention']} (canonical: {f['canonical_params']:,} params, "
               f"{f['canonical_state']:,} state)")
@@ -177,7 +195,8 @@ def cmd_kinds(args: argparse.Namespace) -> int:
 
     for kind in load_spec().kinds.values():
         variables = ", ".join(n if v.required else f"{n}={json.dumps(v.default)}" for n, v in kind.variables.items())
-        print(f"{kind.name}({variables})  [{kind.file}, {len(kind.cases)} cases]")
+        presets = f"; presets: {', '.join(kind.presets)}" if kind.presets else ""
+        print(f"{kind.name}({variables})  [{kind.file}, {len(kind.cases)} cases{presets}]")
     return EXIT_OK
 
 
@@ -217,7 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("count", help="count one config in one framework")
     c.add_argument("--framework", "-f", default="torch",
                    help="torch, keras, keras-jax, flax-linen or flax-nnx (default: torch)")
-    c.add_argument("--spec", help="the config as YAML/JSON, e.g. '{kind: LSTM, input_size: 300, hidden_size: 128}'")
+    c.add_argument("--spec", help="the config as YAML/JSON, e.g. '{kind: LSTM, input_size: 300, hidden_size: 128}' "
+                                  "or '{model: resnet, preset: resnet50}'")
+    c.add_argument("--hf-config", metavar="CONFIG_JSON", help="a Hugging Face config.json (bert, gpt2, llama, "
+                                                               "mistral, qwen2)")
+    c.add_argument("--depth", type=int, help="print the per-module tree to this depth")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=cmd_count)
 

@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import ast
+import collections
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -283,7 +284,8 @@ def _range_call(node: ast.AST) -> ast.Call | None:
 class _Interpreter:
     def __init__(self, text: str, env: Mapping[str, Value]):
         self.text = text
-        self.env = dict(env)
+        # comprehension variables shadow the (possibly lazy) environment, which is never copied
+        self.env: Any = collections.ChainMap({}, env)
 
     def run(self, node: ast.AST) -> Value:
         try:
@@ -420,18 +422,18 @@ class _Interpreter:
             items: tuple = tuple(range(lo, hi))
         else:
             items = _seq(self.ev(comp.iter), f"`{_segment(self.text, comp.iter)}`")
-        saved = self.env.get(var, _MISSING)
+        saved = self.env.maps[0].get(var, _MISSING)
         out = []
         try:
             for item in items:
-                self.env[var] = item
+                self.env.maps[0][var] = item
                 if all(_truth(self.ev(cond)) for cond in comp.ifs):
                     out.append(self.ev(node.elt))
         finally:
             if saved is _MISSING:
-                self.env.pop(var, None)
+                self.env.maps[0].pop(var, None)
             else:
-                self.env[var] = saved
+                self.env.maps[0][var] = saved
         return tuple(out)
 
 
@@ -453,7 +455,7 @@ class Helper:
     def __call__(self, *args: Value) -> Value:
         if len(args) != len(self.params):
             raise FormulaError(f"{self.name}() takes {len(self.params)} arguments, got {len(args)}")
-        return self.body.evaluate({**self.env, **dict(zip(self.params, args))})
+        return self.body.evaluate(collections.ChainMap(dict(zip(self.params, args)), self.env))
 
     def __repr__(self) -> str:
         return f"{self.name}({', '.join(self.params)}) = {self.body}"

@@ -28,7 +28,7 @@ BAD = [
     (["count", "--spec", "[1, 2]"], "must be a mapping"),
     (["count", "--spec", json.dumps({"kind": "LSTM", "input_size": 300, "hidden_size": 128})[:-1]], "malformed YAML"),
     (["count", "--framework", "tf", "--spec", "{kind: ReLU}"], "unknown framework 'tf'"),
-    (["count"], "--spec is required"),
+    (["count"], "give --spec"),
     (["count", "--bogus"], "unrecognized arguments: --bogus"),
     (["check", "--framework", "pytorch"], "unknown framework 'pytorch'"),
     (["check", "--kind", "Lienar"], "unknown kind 'Lienar' (did you mean Linear?)"),

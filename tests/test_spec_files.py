@@ -146,3 +146,60 @@ def test_non_utf8_spec_file(broken, capsys):
     (root / "layers" / "dense.yaml").write_bytes(b"about: \xff\xfe\n")
     code, err = validate(root, capsys)
     assert code == 2 and "dense.yaml: is not UTF-8" in err
+
+
+# ----------------------------------------------------------------------------- models
+def test_published_figures_equal_the_formulas():
+    """The formula is one of the three sources; the frameworks' readings are asserted per env."""
+    spec = load_spec()
+    n = 0
+    for kind in spec.kinds.values():
+        for pub in kind.published:
+            if pub.params is not None:
+                values = kind.resolve({"preset": pub.preset})
+                assert kind.expected(None, values).params == pub.params, (kind.name, pub.preset, pub.source)
+                n += 1
+    assert n >= 8
+
+
+def test_the_issue_families_and_presets_are_there():
+    kinds = load_spec().kinds
+    for family, presets in {"mlp": [], "lenet5": [], "vgg": ["vgg16"], "resnet": ["resnet18", "resnet50"],
+                            "mobilenet_v2": ["mobilenet_v2"], "text_classifier": [], "mini_transformer": ["lesson"],
+                            "bert": ["bert-base-uncased"], "gpt2": ["gpt2"], "llama": ["Llama-2-7b", "Llama-3.1-405B"]}.items():
+        assert kinds[family].group == "models"
+        assert set(presets) <= set(kinds[family].presets)
+
+
+def test_the_course_figures_follow_from_the_formulas():
+    spec = load_spec()
+    case = spec.case("text_classifier[course]")
+    assert (case.expected("torch").params, case.expected("keras").params) == (3_221_450, 3_220_938)
+    assert spec.case("mini_transformer[lesson]").expected(None).params == 26_432
+
+
+def test_hf_config_mapping():
+    from paramspec.api import resolve_case
+    from paramspec.errors import SpecError
+
+    case = resolve_case({"hf_config": {"model_type": "llama", "num_hidden_layers": 2, "unknown_key": [1, 2]}})
+    assert case.kind.name == "llama" and case.values["num_hidden_layers"] == 2
+    assert case.values["hidden_size"] == 4096  # LlamaConfig's default
+    qwen = resolve_case({"hf_config": {"model_type": "qwen2"}})
+    assert qwen.values["qkv_bias"] is True and qwen.values["attention_bias"] is False
+    for bad, needle in [({"model_type": "t5"}, "unknown model_type 't5'"), ({"hidden_size": 8}, "no model_type"),
+                        ({"model_type": "gpt2", "n_layer": "12"}, "n_layer must be an integer"), ([1], "must be a mapping")]:
+        with pytest.raises(SpecError, match=needle):
+            resolve_case({"hf_config": bad})
+
+
+def test_a_model_config_with_a_preset_and_overrides():
+    from paramspec.api import resolve_case
+    from paramspec.errors import SpecError
+
+    case = resolve_case({"model": "resnet", "preset": "resnet50", "num_classes": 10})
+    assert case.id == "resnet[resnet50-cls10]" and case.values["layers"] == (3, 4, 6, 3)
+    with pytest.raises(SpecError, match="unknown preset 'resnet51'"):
+        resolve_case({"model": "resnet", "preset": "resnet51"})
+    with pytest.raises(SpecError, match="give it as"):
+        resolve_case({"kind": "resnet", "preset": "resnet50"})

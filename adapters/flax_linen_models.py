@@ -1,0 +1,678 @@
+"""Flax linen model families, written natively with flax.linen (channels-last, NHWC).
+
+The same architectures as torch_models.py (torchvision's ResNet, VGG and MobileNetV2;
+Hugging Face's BertModel, GPT2LMHeadModel and LlamaForCausalLM; the course's models).
+Submodule names follow torchvision's and Hugging Face's, with each ``nn.Sequential`` /
+``nn.ModuleList`` index joined by an underscore (``layer1.0.conv1`` -> ``layer1_0/conv1``).
+Variables come from the adapter's ``jax.eval_shape(module.init, ...)`` on small
+``ShapeDtypeStruct`` inputs, so no weight memory is allocated at any size. A tied LM head
+calls ``Embed.attend``, so the embedding table is one parameter.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from .base import Built
+
+
+def _x(*shape: int, dtype: Any = jnp.float32) -> jax.ShapeDtypeStruct:
+    return jax.ShapeDtypeStruct(shape, dtype)
+
+
+def _tokens(n: int = 4) -> jax.ShapeDtypeStruct:
+    return _x(1, n, dtype=jnp.int32)
+
+
+def _init(module: nn.Module, *inputs: Any, **kwargs: Any) -> dict:
+    """The adapter's abstract init (imported here, at call time: the adapter imports this module)."""
+    from .flax_linen_adapter import _init as abstract_init
+
+    return abstract_init(module, *inputs, **kwargs)
+
+
+def _make_divisible(v: float, divisor: int = 8) -> int:
+    """torchvision.models._utils._make_divisible."""
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+def _pad(k: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """torch's padding=(k - 1) // 2, explicit (flax.linen.Conv defaults to 'SAME')."""
+    p = (k - 1) // 2
+    return ((p, p), (p, p))
+
+
+def _batch_norm(name: str) -> nn.BatchNorm:
+    """torch.nn.BatchNorm2d in eval mode (torch momentum 0.1 is flax momentum 0.9)."""
+    return nn.BatchNorm(use_running_average=True, momentum=0.9, epsilon=1e-5, name=name)
+
+
+def _adaptive_avg_pool(x: jax.Array, size: tuple[int, int]) -> jax.Array:
+    """torch.nn.AdaptiveAvgPool2d on NHWC: cell i averages rows floor(i*H/o) .. ceil((i+1)*H/o)."""
+    for axis, out in zip((1, 2), size):
+        n = x.shape[axis]
+        cells = [jax.lax.slice_in_dim(x, (i * n) // out, -(-((i + 1) * n) // out), axis=axis).mean(
+                 axis=axis, keepdims=True) for i in range(out)]
+        x = jnp.concatenate(cells, axis=axis)
+    return x
+
+
+def _sinusoids(length: int, d: int) -> jax.Array:
+    """The lesson's sinusoidal positional encoding: computed, not a parameter."""
+    pos = jnp.arange(length)[:, None]
+    div = jnp.exp(jnp.arange(0, d, 2) * (-math.log(10000.0) / d))
+    pe = jnp.zeros((length, d))
+    pe = pe.at[:, 0::2].set(jnp.sin(pos * div))
+    return pe.at[:, 1::2].set(jnp.cos(pos * div)[:, : d // 2])
+
+
+def _attention(q, k, v, causal: bool):
+    """Scaled dot-product attention on (batch, seq, heads, head_dim)."""
+    w = jnp.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(q.shape[-1])
+    if causal:
+        t = q.shape[1]
+        w = jnp.where(jnp.tril(jnp.ones((t, t), bool)), w, jnp.finfo(w.dtype).min)
+    return jnp.einsum("bhqk,bkhd->bqhd", jax.nn.softmax(w, axis=-1), v)
+
+
+def _heads(x, n):
+    return x.reshape(*x.shape[:-1], n, x.shape[-1] // n)
+
+
+def _merge(x):
+    return x.reshape(*x.shape[:-2], -1)
+
+
+# ------------------------------------------------------------------ vision
+class MLP(nn.Module):
+    hidden_sizes: Sequence[int]
+    out_features: int
+    bias: bool
+
+    @nn.compact
+    def __call__(self, x):
+        dims = [*self.hidden_sizes, self.out_features]
+        for i, d in enumerate(dims):
+            x = nn.Dense(d, use_bias=self.bias, name=f"layers_{2 * i}")(x)  # torch's Sequential index
+            if i < len(dims) - 1:
+                x = nn.relu(x)
+        return x
+
+
+class LeNet5(nn.Module):
+    num_classes: int
+
+    @nn.compact
+    def __call__(self, x):
+        x = nn.max_pool(nn.relu(nn.Conv(6, (5, 5), padding="VALID", name="conv1")(x)), (2, 2), (2, 2))
+        x = nn.max_pool(nn.relu(nn.Conv(16, (5, 5), padding="VALID", name="conv2")(x)), (2, 2), (2, 2))
+        x = x.reshape(x.shape[0], -1)
+        x = nn.relu(nn.Dense(120, name="fc1")(x))
+        x = nn.relu(nn.Dense(84, name="fc2")(x))
+        return nn.Dense(self.num_classes, name="fc3")(x)
+
+
+VGG_CFGS = {
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+}
+
+
+class VGG(nn.Module):
+    cfg: str
+    batch_norm: bool
+    num_classes: int
+
+    @nn.compact
+    def __call__(self, x):
+        i = 0  # torch's index in the features Sequential
+        for v in VGG_CFGS[self.cfg]:
+            if v == "M":
+                x = nn.max_pool(x, (2, 2), (2, 2))
+                i += 1
+                continue
+            x = nn.Conv(v, (3, 3), padding=_pad(3), name=f"features_{i}")(x)
+            if self.batch_norm:
+                x = _batch_norm(f"features_{i + 1}")(x)
+            x = nn.relu(x)
+            i += 3 if self.batch_norm else 2
+        x = _adaptive_avg_pool(x, (7, 7)).reshape(x.shape[0], -1)
+        x = nn.Dropout(0.5, deterministic=True)(nn.relu(nn.Dense(4096, name="classifier_0")(x)))
+        x = nn.Dropout(0.5, deterministic=True)(nn.relu(nn.Dense(4096, name="classifier_3")(x)))
+        return nn.Dense(self.num_classes, name="classifier_6")(x)
+
+
+class BasicBlock(nn.Module):
+    planes: int
+    stride: int
+    downsample: bool
+    groups: int
+    base_width: int
+    conv_bias: bool
+    expansion = 1
+
+    @nn.compact
+    def __call__(self, x):
+        s = (self.stride, self.stride)
+        out = nn.relu(_batch_norm("bn1")(nn.Conv(self.planes, (3, 3), s, padding=_pad(3), use_bias=self.conv_bias,
+                                                 name="conv1")(x)))
+        out = _batch_norm("bn2")(nn.Conv(self.planes, (3, 3), padding=_pad(3), use_bias=self.conv_bias,
+                                         name="conv2")(out))
+        if self.downsample:
+            x = _batch_norm("downsample_1")(nn.Conv(self.planes, (1, 1), s, use_bias=self.conv_bias,
+                                                    name="downsample_0")(x))
+        return nn.relu(out + x)
+
+
+class Bottleneck(nn.Module):
+    planes: int
+    stride: int
+    downsample: bool
+    groups: int
+    base_width: int
+    conv_bias: bool
+    expansion = 4
+
+    @nn.compact
+    def __call__(self, x):
+        width = int(self.planes * (self.base_width / 64.0)) * self.groups
+        s = (self.stride, self.stride)
+        out = nn.relu(_batch_norm("bn1")(nn.Conv(width, (1, 1), use_bias=self.conv_bias, name="conv1")(x)))
+        out = nn.relu(_batch_norm("bn2")(nn.Conv(width, (3, 3), s, padding=_pad(3), feature_group_count=self.groups,
+                                                 use_bias=self.conv_bias, name="conv2")(out)))
+        out = _batch_norm("bn3")(nn.Conv(self.planes * 4, (1, 1), use_bias=self.conv_bias, name="conv3")(out))
+        if self.downsample:
+            x = _batch_norm("downsample_1")(nn.Conv(self.planes * 4, (1, 1), s, use_bias=self.conv_bias,
+                                                    name="downsample_0")(x))
+        return nn.relu(out + x)
+
+
+class ResNet(nn.Module):
+    block: str
+    layers: Sequence[int]
+    groups: int
+    width_per_group: int
+    num_classes: int
+    conv_bias: bool
+
+    @nn.compact
+    def __call__(self, x):
+        block_cls = BasicBlock if self.block == "basic" else Bottleneck
+        x = nn.relu(_batch_norm("bn1")(nn.Conv(64, (7, 7), (2, 2), padding=_pad(7), use_bias=self.conv_bias,
+                                               name="conv1")(x)))
+        x = nn.max_pool(x, (3, 3), (2, 2), padding=((1, 1), (1, 1)))
+        inplanes = 64
+        for i, n in enumerate(self.layers):
+            planes, stride = 64 * 2 ** i, 1 if i == 0 else 2
+            for j in range(n):
+                downsample = j == 0 and (stride != 1 or inplanes != planes * block_cls.expansion)
+                x = block_cls(planes, stride if j == 0 else 1, downsample, self.groups, self.width_per_group,
+                              self.conv_bias, name=f"layer{i + 1}_{j}")(x)
+                inplanes = planes * block_cls.expansion
+        x = x.mean(axis=(1, 2))  # AdaptiveAvgPool2d((1, 1))
+        return nn.Dense(self.num_classes, name="fc")(x)
+
+
+def _conv_bn(x, features: int, kernel: int, stride: int = 1, groups: int = 1, name: str = ""):
+    """torchvision's Conv2dNormActivation(..., activation_layer=ReLU6), a Sequential: ``{name}_0`` conv,
+    ``{name}_1`` BatchNorm, in the calling module's compact scope."""
+    x = nn.Conv(features, (kernel, kernel), (stride, stride), padding=_pad(kernel), feature_group_count=groups,
+                use_bias=False, name=f"{name}_0")(x)
+    return nn.relu6(_batch_norm(f"{name}_1")(x))
+
+
+class InvertedResidual(nn.Module):
+    inp: int
+    oup: int
+    stride: int
+    expand_ratio: int
+
+    @nn.compact
+    def __call__(self, x):
+        hidden = int(round(self.inp * self.expand_ratio))
+        out, i = x, 0  # torch's index in the conv Sequential
+        if self.expand_ratio != 1:
+            out = _conv_bn(out, hidden, 1, name=f"conv_{i}")
+            i += 1
+        out = _conv_bn(out, hidden, 3, self.stride, groups=hidden, name=f"conv_{i}")
+        out = nn.Conv(self.oup, (1, 1), use_bias=False, name=f"conv_{i + 1}")(out)
+        out = _batch_norm(f"conv_{i + 2}")(out)
+        return x + out if self.stride == 1 and self.inp == self.oup else out
+
+
+class MobileNetV2(nn.Module):
+    width_mult: float
+    num_classes: int
+    SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                (6, 320, 1, 1)]
+
+    @nn.compact
+    def __call__(self, x):
+        inp = _make_divisible(32 * self.width_mult)
+        last = _make_divisible(1280 * max(1.0, self.width_mult))
+        x = _conv_bn(x, inp, 3, 2, name="features_0")
+        k = 1
+        for t, c, n, s in self.SETTINGS:
+            oup = _make_divisible(c * self.width_mult)
+            for i in range(n):
+                x = InvertedResidual(inp, oup, s if i == 0 else 1, t, name=f"features_{k}")(x)
+                inp, k = oup, k + 1
+        x = _conv_bn(x, last, 1, name=f"features_{k}")
+        x = nn.Dropout(0.2, deterministic=True)(x.mean(axis=(1, 2)))
+        return nn.Dense(self.num_classes, name="classifier_1")(x)
+
+
+# ------------------------------------------------------------------ the course's models
+class TextClassifier(nn.Module):
+    vocab_size: int
+    embedding_dim: int
+    hidden_size: int
+    num_classes: int
+
+    @nn.compact
+    def __call__(self, tokens):
+        x = nn.Embed(self.vocab_size, self.embedding_dim, name="embedding")(tokens)
+        x = nn.RNN(nn.LSTMCell(features=self.hidden_size, name="lstm"))(x)  # the cell holds the params: lstm/..
+        return nn.Dense(self.num_classes, name="fc")(x[:, -1])
+
+
+class MiniTransformerBlock(nn.Module):
+    """The lesson's EncoderBlock: MHA without biases, a ReLU FFN, two LayerNorms (post-LN)."""
+
+    d_model: int
+    num_heads: int
+    d_ff: int
+
+    @nn.compact
+    def __call__(self, x):
+        attn = nn.MultiHeadDotProductAttention(num_heads=self.num_heads, qkv_features=self.d_model,
+                                               out_features=self.d_model, use_bias=False, name="attention")
+        x = nn.LayerNorm(epsilon=1e-6, name="norm1")(x + attn(x, x, x))
+        h = nn.Dense(self.d_model, name="ffn_2")(nn.relu(nn.Dense(self.d_ff, name="ffn_0")(x)))
+        return nn.LayerNorm(epsilon=1e-6, name="norm2")(x + h)
+
+
+class MiniTransformer(nn.Module):
+    """The lesson's TransformerEncoder. Positions are sinusoidal and computed, not learned."""
+
+    vocab_size: int
+    d_model: int
+    num_heads: int
+    num_layers: int
+    d_ff: int
+
+    @nn.compact
+    def __call__(self, tokens):
+        x = nn.Embed(self.vocab_size, self.d_model, name="word_embeddings")(tokens)
+        x = x + _sinusoids(tokens.shape[1], self.d_model)
+        for i in range(self.num_layers):
+            x = MiniTransformerBlock(self.d_model, self.num_heads, self.d_ff, name=f"encoder_blocks_{i}")(x)
+        return nn.Dense(self.vocab_size, use_bias=False, name="output_layer")(x)
+
+
+# ------------------------------------------------------------------ transformers
+class BertSelfAttention(nn.Module):
+    d: int
+    heads: int
+
+    @nn.compact
+    def __call__(self, x):
+        q, k, v = (_heads(nn.Dense(self.d, name=n)(x), self.heads) for n in ("query", "key", "value"))
+        return _merge(_attention(q, k, v, causal=False))
+
+
+class BertAddNorm(nn.Module):
+    """HF's BertSelfOutput / BertOutput: dense, dropout, LayerNorm(x + residual)."""
+
+    d: int
+
+    @nn.compact
+    def __call__(self, h, residual):
+        return nn.LayerNorm(epsilon=1e-12, name="LayerNorm")(nn.Dense(self.d, name="dense")(h) + residual)
+
+
+class BertAttention(nn.Module):
+    d: int
+    heads: int
+
+    @nn.compact
+    def __call__(self, x):
+        return BertAddNorm(self.d, name="output")(BertSelfAttention(self.d, self.heads, name="self")(x), x)
+
+
+class BertIntermediate(nn.Module):
+    ff: int
+
+    @nn.compact
+    def __call__(self, x):
+        return nn.gelu(nn.Dense(self.ff, name="dense")(x), approximate=False)
+
+
+class BertLayer(nn.Module):
+    d: int
+    heads: int
+    ff: int
+
+    @nn.compact
+    def __call__(self, x):
+        x = BertAttention(self.d, self.heads, name="attention")(x)
+        return BertAddNorm(self.d, name="output")(BertIntermediate(self.ff, name="intermediate")(x), x)
+
+
+class BertEmbeddings(nn.Module):
+    vocab_size: int
+    d: int
+    max_position_embeddings: int
+    type_vocab_size: int
+
+    @nn.compact
+    def __call__(self, tokens):
+        positions = jnp.arange(tokens.shape[1])[None]
+        token_types = jnp.zeros_like(tokens)
+        x = (nn.Embed(self.vocab_size, self.d, name="word_embeddings")(tokens)
+             + nn.Embed(self.max_position_embeddings, self.d, name="position_embeddings")(positions)
+             + nn.Embed(self.type_vocab_size, self.d, name="token_type_embeddings")(token_types))
+        return nn.LayerNorm(epsilon=1e-12, name="LayerNorm")(x)
+
+
+class BertEncoder(nn.Module):
+    d: int
+    heads: int
+    ff: int
+    num_layers: int
+
+    @nn.compact
+    def __call__(self, x):
+        for i in range(self.num_layers):
+            x = BertLayer(self.d, self.heads, self.ff, name=f"layer_{i}")(x)
+        return x
+
+
+class BertPooler(nn.Module):
+    d: int
+
+    @nn.compact
+    def __call__(self, x):
+        return jnp.tanh(nn.Dense(self.d, name="dense")(x[:, 0]))
+
+
+class BertModel(nn.Module):
+    vocab_size: int
+    hidden_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    intermediate_size: int
+    max_position_embeddings: int
+    type_vocab_size: int
+
+    @nn.compact
+    def __call__(self, tokens):
+        d = self.hidden_size
+        x = BertEmbeddings(self.vocab_size, d, self.max_position_embeddings, self.type_vocab_size,
+                           name="embeddings")(tokens)
+        x = BertEncoder(d, self.num_attention_heads, self.intermediate_size, self.num_hidden_layers,
+                        name="encoder")(x)
+        return x, BertPooler(d, name="pooler")(x)
+
+
+class GPT2Attention(nn.Module):
+    d: int
+    heads: int
+
+    @nn.compact
+    def __call__(self, x):
+        q, k, v = jnp.split(nn.Dense(3 * self.d, name="c_attn")(x), 3, axis=-1)
+        out = _attention(_heads(q, self.heads), _heads(k, self.heads), _heads(v, self.heads), causal=True)
+        return nn.Dense(self.d, name="c_proj")(_merge(out))
+
+
+class GPT2MLP(nn.Module):
+    d: int
+    ff: int
+
+    @nn.compact
+    def __call__(self, x):
+        return nn.Dense(self.d, name="c_proj")(nn.gelu(nn.Dense(self.ff, name="c_fc")(x), approximate=True))
+
+
+class GPT2Block(nn.Module):
+    d: int
+    heads: int
+    ff: int
+
+    @nn.compact
+    def __call__(self, x):
+        x = x + GPT2Attention(self.d, self.heads, name="attn")(nn.LayerNorm(epsilon=1e-5, name="ln_1")(x))
+        return x + GPT2MLP(self.d, self.ff, name="mlp")(nn.LayerNorm(epsilon=1e-5, name="ln_2")(x))
+
+
+class GPT2Model(nn.Module):
+    vocab_size: int
+    n_positions: int
+    n_embd: int
+    n_layer: int
+    n_head: int
+    n_inner: int | None
+
+    def setup(self):
+        self.wte = nn.Embed(self.vocab_size, self.n_embd)
+        self.wpe = nn.Embed(self.n_positions, self.n_embd)
+        self.h = [GPT2Block(self.n_embd, self.n_head, self.n_inner or 4 * self.n_embd)
+                  for _ in range(self.n_layer)]  # named h_0, h_1, ... by setup
+        self.ln_f = nn.LayerNorm(epsilon=1e-5)
+
+    def __call__(self, tokens):
+        x = self.wte(tokens) + self.wpe(jnp.arange(tokens.shape[1])[None])
+        for block in self.h:
+            x = block(x)
+        return self.ln_f(x)
+
+
+class GPT2LMHeadModel(nn.Module):
+    vocab_size: int
+    n_positions: int
+    n_embd: int
+    n_layer: int
+    n_head: int
+    n_inner: int | None
+    tie_word_embeddings: bool
+
+    def setup(self):
+        self.transformer = GPT2Model(self.vocab_size, self.n_positions, self.n_embd, self.n_layer, self.n_head,
+                                     self.n_inner)
+        if not self.tie_word_embeddings:
+            self.lm_head = nn.Dense(self.vocab_size, use_bias=False)
+
+    def __call__(self, tokens):
+        h = self.transformer(tokens)
+        if self.tie_word_embeddings:
+            return self.transformer.wte.attend(h)  # the head reuses the token embedding
+        return self.lm_head(h)
+
+
+def _rope(x: jax.Array, theta: float = 10000.0) -> jax.Array:
+    """Rotary position embedding (HF's rotate_half form) on (batch, seq, heads, head_dim): no parameters."""
+    t, hd = x.shape[1], x.shape[-1]
+    freqs = jnp.arange(t)[:, None] * theta ** (-jnp.arange(0, hd, 2) / hd)
+    angles = jnp.concatenate([freqs, freqs], axis=-1)[None, :, None, :]
+    x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
+    return x * jnp.cos(angles) + jnp.concatenate([-x2, x1], axis=-1) * jnp.sin(angles)
+
+
+class LlamaAttention(nn.Module):
+    d: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    attention_bias: bool
+    qkv_bias: bool
+
+    @nn.compact
+    def __call__(self, x):
+        qkv_bias = self.attention_bias or self.qkv_bias
+        q = _heads(nn.Dense(self.heads * self.head_dim, use_bias=qkv_bias, name="q_proj")(x), self.heads)
+        k = _heads(nn.Dense(self.kv_heads * self.head_dim, use_bias=qkv_bias, name="k_proj")(x), self.kv_heads)
+        v = _heads(nn.Dense(self.kv_heads * self.head_dim, use_bias=qkv_bias, name="v_proj")(x), self.kv_heads)
+        groups = self.heads // self.kv_heads  # grouped-query attention: each kv head serves `groups` q heads
+        k, v = jnp.repeat(_rope(k), groups, axis=2), jnp.repeat(v, groups, axis=2)
+        out = _attention(_rope(q), k, v, causal=True)
+        return nn.Dense(self.d, use_bias=self.attention_bias, name="o_proj")(_merge(out))
+
+
+class LlamaMLP(nn.Module):
+    d: int
+    ff: int
+    mlp_bias: bool
+
+    @nn.compact
+    def __call__(self, x):
+        gate = nn.Dense(self.ff, use_bias=self.mlp_bias, name="gate_proj")(x)
+        up = nn.Dense(self.ff, use_bias=self.mlp_bias, name="up_proj")(x)
+        return nn.Dense(self.d, use_bias=self.mlp_bias, name="down_proj")(nn.silu(gate) * up)
+
+
+class LlamaDecoderLayer(nn.Module):
+    d: int
+    ff: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    attention_bias: bool
+    qkv_bias: bool
+    mlp_bias: bool
+
+    @nn.compact
+    def __call__(self, x):
+        attn = LlamaAttention(self.d, self.heads, self.kv_heads, self.head_dim, self.attention_bias, self.qkv_bias,
+                              name="self_attn")
+        x = x + attn(nn.RMSNorm(epsilon=1e-6, name="input_layernorm")(x))
+        mlp = LlamaMLP(self.d, self.ff, self.mlp_bias, name="mlp")
+        return x + mlp(nn.RMSNorm(epsilon=1e-6, name="post_attention_layernorm")(x))
+
+
+class LlamaModel(nn.Module):
+    vocab_size: int
+    hidden_size: int
+    intermediate_size: int
+    num_hidden_layers: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    attention_bias: bool
+    qkv_bias: bool
+    mlp_bias: bool
+
+    def setup(self):
+        self.embed_tokens = nn.Embed(self.vocab_size, self.hidden_size)
+        self.layers = [LlamaDecoderLayer(self.hidden_size, self.intermediate_size, self.heads, self.kv_heads,
+                                         self.head_dim, self.attention_bias, self.qkv_bias, self.mlp_bias)
+                       for _ in range(self.num_hidden_layers)]  # named layers_0, layers_1, ... by setup
+        self.norm = nn.RMSNorm(epsilon=1e-6)
+
+    def __call__(self, tokens):
+        x = self.embed_tokens(tokens)
+        for layer in self.layers:
+            x = layer(x)
+        return self.norm(x)
+
+
+class LlamaForCausalLM(nn.Module):
+    vocab_size: int
+    hidden_size: int
+    intermediate_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    num_key_value_heads: int | None
+    head_dim: int | None
+    attention_bias: bool
+    qkv_bias: bool
+    mlp_bias: bool
+    tie_word_embeddings: bool
+
+    def setup(self):
+        kv = self.num_key_value_heads or self.num_attention_heads
+        hd = self.head_dim or self.hidden_size // self.num_attention_heads
+        self.model = LlamaModel(self.vocab_size, self.hidden_size, self.intermediate_size, self.num_hidden_layers,
+                                self.num_attention_heads, kv, hd, self.attention_bias, self.qkv_bias, self.mlp_bias)
+        if not self.tie_word_embeddings:
+            self.lm_head = nn.Dense(self.vocab_size, use_bias=False)
+
+    def __call__(self, tokens):
+        h = self.model(tokens)
+        if self.tie_word_embeddings:
+            return self.model.embed_tokens.attend(h)  # the head reuses the token embedding
+        return self.lm_head(h)
+
+
+class FlaxLinenModels:
+    """The model-family builders, mixed into FlaxLinenAdapter (same names in every adapter)."""
+
+    # ------------------------------------------------------------------ vision.yaml
+    def build_mlp(self, v):
+        m = MLP(tuple(v.hidden_sizes), v.out_features, v.bias)
+        return Built(m, f"MLP({v.in_features}, {list(v.hidden_sizes)}, {v.out_features}, bias={v.bias}) of "
+                        f"flax.linen.Dense, on (1, {v.in_features})", extra=_init(m, _x(1, v.in_features)))
+
+    def build_lenet5(self, v):
+        m = LeNet5(v.num_classes)
+        return Built(m, f"LeNet5(num_classes={v.num_classes}) of flax.linen.Conv / Dense, on (1, 32, 32, "
+                        f"{v.in_channels})", extra=_init(m, _x(1, 32, 32, v.in_channels)))
+
+    def build_vgg(self, v):
+        m = VGG(v.cfg, v.batch_norm, v.num_classes)
+        return Built(m, f"VGG(cfg={v.cfg!r}, batch_norm={v.batch_norm}, num_classes={v.num_classes}) of flax.linen, "
+                        f"on (1, 32, 32, 3)", extra=_init(m, _x(1, 32, 32, 3)))
+
+    def build_resnet(self, v):
+        m = ResNet(v.block, tuple(v.layers), v.groups, v.width_per_group, v.num_classes, v.conv_bias)
+        return Built(m, f"ResNet({v.block}, layers={list(v.layers)}, groups={v.groups}, "
+                        f"width_per_group={v.width_per_group}, num_classes={v.num_classes}, conv_bias={v.conv_bias}) "
+                        f"of flax.linen, on (1, 32, 32, 3)", extra=_init(m, _x(1, 32, 32, 3)))
+
+    def build_mobilenet_v2(self, v):
+        m = MobileNetV2(v.width_mult, v.num_classes)
+        return Built(m, f"MobileNetV2(width_mult={v.width_mult}, num_classes={v.num_classes}) of flax.linen, "
+                        f"on (1, 32, 32, 3)", extra=_init(m, _x(1, 32, 32, 3)))
+
+    # ------------------------------------------------------------------ text.yaml
+    def build_text_classifier(self, v):
+        m = TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes)
+        return Built(m, f"flax.linen.Embed({v.vocab_size}, {v.embedding_dim}) -> flax.linen.RNN(flax.linen.LSTMCell("
+                        f"{v.hidden_size})) -> flax.linen.Dense({v.num_classes}), on (1, 4) tokens",
+                     extra=_init(m, _tokens()))
+
+    def build_mini_transformer(self, v):
+        m = MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff)
+        return Built(m, f"MiniTransformer(vocab_size={v.vocab_size}, d_model={v.d_model}, num_heads={v.num_heads}, "
+                        f"num_layers={v.num_layers}, d_ff={v.d_ff}) of flax.linen, on (1, 4) tokens",
+                     extra=_init(m, _tokens()))
+
+    # ------------------------------------------------------------------ transformers.yaml
+    def build_bert(self, v):
+        m = BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers, v.num_attention_heads,
+                      v.intermediate_size, v.max_position_embeddings, v.type_vocab_size)
+        return Built(m, f"BertModel(hidden_size={v.hidden_size}, layers={v.num_hidden_layers}) of flax.linen, "
+                        f"on (1, 4) tokens", extra=_init(m, _tokens()))
+
+    def build_gpt2(self, v):
+        m = GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head, v.n_inner,
+                            v.tie_word_embeddings)
+        return Built(m, f"GPT2LMHeadModel(n_embd={v.n_embd}, n_layer={v.n_layer}, "
+                        f"tie_word_embeddings={v.tie_word_embeddings}) of flax.linen, on (1, 4) tokens",
+                     extra=_init(m, _tokens()))
+
+    def build_llama(self, v):
+        m = LlamaForCausalLM(v.vocab_size, v.hidden_size, v.intermediate_size, v.num_hidden_layers,
+                             v.num_attention_heads, v.num_key_value_heads, v.head_dim, v.attention_bias,
+                             v.qkv_bias, v.mlp_bias, v.tie_word_embeddings)
+        return Built(m, f"LlamaForCausalLM(hidden_size={v.hidden_size}, layers={v.num_hidden_layers}, "
+                        f"heads={v.num_attention_heads}, kv_heads={v.num_key_value_heads}, "
+                        f"tie_word_embeddings={v.tie_word_embeddings}) of flax.linen, on (1, 4) tokens",
+                     extra=_init(m, _tokens()))

@@ -1,0 +1,693 @@
+"""Keras 3 model families, written natively with keras.layers (no keras.applications, no KerasHub).
+
+Each family mirrors ``torch_models.py`` (torchvision's VGG / ResNet / MobileNetV2, Hugging
+Face's BertModel / GPT2LMHeadModel / LlamaForCausalLM, the course's models), channels-last.
+Every model is a ``keras.layers.Layer`` whose ``build(input_shape)`` builds each sublayer
+on a computed shape (no symbolic call), so the adapter's ``StatelessScope`` keeps every
+variable abstract. Layers carry explicit names, and torch's namespace-only modules become
+name scopes, so weight paths read like torchvision's and Hugging Face's state_dict keys
+(``resnet/layer1/0/conv1/kernel``, ``bert/encoder/layer/0/attention/self/query/kernel``).
+
+Padding is Keras's ``"same"`` where torch pads ``(k - 1) // 2`` (same output sizes; no
+weight depends on it). A tied LM head reuses the Embedding's own variable (a matmul by its
+transpose), so Keras lists that variable once.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from .base import Built
+
+# Concrete input sizes the models are built on. No count depends on them.
+BATCH = 1
+SEQ = 8          # tokens of a text input
+IMAGE = 224      # each spatial axis of a vgg / resnet / mobilenet_v2 input (torchvision's)
+LENET_IMAGE = 32  # LeNet-5's input
+
+
+def _shape(*dims: int) -> str:
+    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+
+
+def _make_divisible(v: float, divisor: int = 8) -> int:
+    """torchvision.models._utils._make_divisible."""
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+def _bn(name: str) -> layers.BatchNormalization:
+    """torch.nn.BatchNorm2d's defaults (eps 1e-5, momentum 0.1 = Keras momentum 0.9), channels-last."""
+    return layers.BatchNormalization(axis=-1, momentum=0.9, epsilon=1e-5, name=name)
+
+
+def _last(shape, n: int) -> tuple:
+    """``shape`` with its last axis replaced by ``n``."""
+    return tuple(shape[:-1]) + (n,)
+
+
+class _Stack(layers.Layer):
+    """torch.nn.Sequential (and ModuleList): children named "0", "1", ..., each built on the
+    shape the previous one computes (``compute_output_shape``, no symbolic call)."""
+
+    def __init__(self, children, **kwargs):
+        super().__init__(**kwargs)
+        self.stack = list(children)
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.stack:
+            layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+
+    def call(self, x):
+        for layer in self.stack:
+            x = layer(x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.stack:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+
+def _attention(q, k, v, heads: int, kv_heads: int, causal: bool):
+    """Scaled dot-product attention over (batch, time, heads * head_dim) projections."""
+    b, t = ops.shape(q)[0], ops.shape(q)[1]
+    q = ops.reshape(q, (b, t, heads, -1))
+    k = ops.reshape(k, (b, t, kv_heads, -1))
+    v = ops.reshape(v, (b, t, kv_heads, -1))
+    if kv_heads != heads:  # grouped-query attention: each k/v head serves heads // kv_heads queries
+        k = ops.repeat(k, heads // kv_heads, axis=2)
+        v = ops.repeat(v, heads // kv_heads, axis=2)
+    return ops.reshape(ops.dot_product_attention(q, k, v, is_causal=causal), (b, t, -1))
+
+
+# ------------------------------------------------------------------ vision
+class MLP(layers.Layer):
+    def __init__(self, hidden_sizes, out_features, bias, **kwargs):
+        super().__init__(**kwargs)
+        units = [*hidden_sizes, out_features]
+        self.dense = [layers.Dense(u, activation="relu" if i < len(units) - 1 else None, use_bias=bias,
+                                   name=f"dense_{i}") for i, u in enumerate(units)]
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.dense:
+            layer.build(shape)
+            shape = _last(shape, layer.units)
+
+    def call(self, x):
+        for layer in self.dense:
+            x = layer(x)
+        return x
+
+
+class LeNet5(layers.Layer):
+    def __init__(self, num_classes, **kwargs):
+        super().__init__(**kwargs)
+        self.conv1 = layers.Conv2D(6, 5, activation="relu", name="conv1")
+        self.pool1 = layers.MaxPooling2D(2, name="pool1")
+        self.conv2 = layers.Conv2D(16, 5, activation="relu", name="conv2")
+        self.pool2 = layers.MaxPooling2D(2, name="pool2")
+        self.flatten = layers.Flatten(name="flatten")
+        self.fc1 = layers.Dense(120, activation="relu", name="fc1")
+        self.fc2 = layers.Dense(84, activation="relu", name="fc2")
+        self.fc3 = layers.Dense(num_classes, name="fc3")
+        self.chain = [self.conv1, self.pool1, self.conv2, self.pool2, self.flatten, self.fc1, self.fc2, self.fc3]
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.chain:  # 32x32 -> conv 28 -> pool 14 -> conv 10 -> pool 5 -> 16 * 5 * 5
+            layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+
+    def call(self, x):
+        for layer in self.chain:
+            x = layer(x)
+        return x
+
+
+VGG_CFGS = {
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+}
+
+
+class VGG(layers.Layer):
+    def __init__(self, cfg, batch_norm, num_classes, **kwargs):
+        super().__init__(**kwargs)
+        features: list[layers.Layer] = []
+        for v in VGG_CFGS[cfg]:
+            i = str(len(features))
+            if v == "M":
+                features.append(layers.MaxPooling2D(2, 2, name=i))
+                continue
+            features.append(layers.Conv2D(v, 3, padding="same", name=i))
+            if batch_norm:
+                features.append(_bn(str(len(features))))
+            features.append(layers.ReLU(name=str(len(features))))
+        self.features = _Stack(features, name="features")
+        self.avgpool = layers.AdaptiveAveragePooling2D((7, 7), name="avgpool")
+        self.flatten = layers.Flatten(name="flatten")
+        self.classifier = _Stack([
+            layers.Dense(4096, name="0"), layers.ReLU(name="1"), layers.Dropout(0.5, name="2"),
+            layers.Dense(4096, name="3"), layers.ReLU(name="4"), layers.Dropout(0.5, name="5"),
+            layers.Dense(num_classes, name="6")], name="classifier")
+        self.chain = [self.features, self.avgpool, self.flatten, self.classifier]
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.chain:  # features end on 512 channels; 512 * 7 * 7 into the classifier
+            layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+
+    def call(self, x):
+        for layer in self.chain:
+            x = layer(x)
+        return x
+
+
+class _ResidualBlock(layers.Layer):
+    """What BasicBlock and Bottleneck share: ``chain`` (conv, bn, ...) and an optional downsample."""
+
+    chain: list
+    downsample: layers.Layer | None
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.chain:
+            layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+        if self.downsample is not None:
+            self.downsample.build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.chain:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+
+class BasicBlock(_ResidualBlock):
+    expansion = 1
+
+    def __init__(self, planes, stride, downsample, groups, base_width, conv_bias, **kwargs):
+        super().__init__(**kwargs)
+        self.conv1 = layers.Conv2D(planes, 3, stride, padding="same", use_bias=conv_bias, name="conv1")
+        self.bn1 = _bn("bn1")
+        self.conv2 = layers.Conv2D(planes, 3, 1, padding="same", use_bias=conv_bias, name="conv2")
+        self.bn2 = _bn("bn2")
+        self.downsample = downsample
+        self.chain = [self.conv1, self.bn1, self.conv2, self.bn2]
+
+    def call(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = ops.relu(self.bn1(self.conv1(x)))
+        return ops.relu(self.bn2(self.conv2(out)) + identity)
+
+
+class Bottleneck(_ResidualBlock):
+    expansion = 4
+
+    def __init__(self, planes, stride, downsample, groups, base_width, conv_bias, **kwargs):
+        super().__init__(**kwargs)
+        width = int(planes * (base_width / 64.0)) * groups
+        self.conv1 = layers.Conv2D(width, 1, use_bias=conv_bias, name="conv1")
+        self.bn1 = _bn("bn1")
+        self.conv2 = layers.Conv2D(width, 3, stride, padding="same", groups=groups, use_bias=conv_bias,
+                                   name="conv2")
+        self.bn2 = _bn("bn2")
+        self.conv3 = layers.Conv2D(planes * 4, 1, use_bias=conv_bias, name="conv3")
+        self.bn3 = _bn("bn3")
+        self.downsample = downsample
+        self.chain = [self.conv1, self.bn1, self.conv2, self.bn2, self.conv3, self.bn3]
+
+    def call(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = ops.relu(self.bn1(self.conv1(x)))
+        out = ops.relu(self.bn2(self.conv2(out)))
+        return ops.relu(self.bn3(self.conv3(out)) + identity)
+
+
+class ResNet(layers.Layer):
+    def __init__(self, block, stage_sizes, groups, width_per_group, num_classes, conv_bias, **kwargs):
+        super().__init__(**kwargs)
+        block_cls = BasicBlock if block == "basic" else Bottleneck
+        inplanes = 64
+        self.conv1 = layers.Conv2D(64, 7, 2, padding="same", use_bias=conv_bias, name="conv1")
+        self.bn1 = _bn("bn1")
+        self.relu = layers.ReLU(name="relu")
+        self.maxpool = layers.MaxPooling2D(3, 2, padding="same", name="maxpool")
+        self.stages = []
+        for i, n in enumerate(stage_sizes):
+            planes, stride = 64 * 2 ** i, 1 if i == 0 else 2
+            downsample = None
+            if stride != 1 or inplanes != planes * block_cls.expansion:
+                downsample = _Stack([
+                    layers.Conv2D(planes * block_cls.expansion, 1, stride, use_bias=conv_bias, name="0"),
+                    _bn("1")], name="downsample")
+            blocks = [block_cls(planes, stride, downsample, groups, width_per_group, conv_bias, name="0")]
+            inplanes = planes * block_cls.expansion
+            blocks += [block_cls(planes, 1, None, groups, width_per_group, conv_bias, name=str(j))
+                       for j in range(1, n)]
+            self.stages.append(_Stack(blocks, name=f"layer{i + 1}"))
+        self.avgpool = layers.GlobalAveragePooling2D(name="avgpool")
+        self.fc = layers.Dense(num_classes, name="fc")
+        self.chain = [self.conv1, self.bn1, self.relu, self.maxpool, *self.stages, self.avgpool, self.fc]
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.chain:
+            layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+
+    def call(self, x):
+        for layer in self.chain:
+            x = layer(x)
+        return x
+
+
+def _conv_bn(cout: int, k: int, stride: int = 1, depthwise: bool = False, *, name: str) -> _Stack:
+    """torchvision's Conv2dNormActivation: a bias-free conv (or depthwise conv), BatchNorm, ReLU6."""
+    if depthwise:
+        conv = layers.DepthwiseConv2D(k, stride, padding="same", use_bias=False, name="0")
+    else:
+        conv = layers.Conv2D(cout, k, stride, padding="same", use_bias=False, name="0")
+    return _Stack([conv, _bn("1"), layers.ReLU(max_value=6.0, name="2")], name=name)
+
+
+class InvertedResidual(layers.Layer):
+    def __init__(self, inp, oup, stride, expand_ratio, **kwargs):
+        super().__init__(**kwargs)
+        hidden = int(round(inp * expand_ratio))
+        self.use_res_connect = stride == 1 and inp == oup
+        seq: list[layers.Layer] = []
+        if expand_ratio != 1:
+            seq.append(_conv_bn(hidden, 1, name="0"))
+        seq.append(_conv_bn(hidden, 3, stride, depthwise=True, name=str(len(seq))))
+        seq.append(layers.Conv2D(oup, 1, use_bias=False, name=str(len(seq))))
+        seq.append(_bn(str(len(seq))))
+        self.conv = _Stack(seq, name="conv")
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+
+    def call(self, x):
+        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+
+    def compute_output_shape(self, input_shape):
+        return self.conv.compute_output_shape(input_shape)
+
+
+class MobileNetV2(layers.Layer):
+    SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                (6, 320, 1, 1)]
+
+    def __init__(self, width_mult, num_classes, **kwargs):
+        super().__init__(**kwargs)
+        inp = _make_divisible(32 * width_mult)
+        last = _make_divisible(1280 * max(1.0, width_mult))
+        features: list[layers.Layer] = [_conv_bn(inp, 3, 2, name="0")]
+        for t, c, n, s in self.SETTINGS:
+            oup = _make_divisible(c * width_mult)
+            for i in range(n):
+                features.append(InvertedResidual(inp, oup, s if i == 0 else 1, t, name=str(len(features))))
+                inp = oup
+        features.append(_conv_bn(last, 1, name=str(len(features))))
+        self.features = _Stack(features, name="features")
+        self.avgpool = layers.GlobalAveragePooling2D(name="avgpool")
+        self.classifier = _Stack([layers.Dropout(0.2, name="0"), layers.Dense(num_classes, name="1")],
+                                 name="classifier")
+        self.chain = [self.features, self.avgpool, self.classifier]
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.chain:
+            layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+
+    def call(self, x):
+        for layer in self.chain:
+            x = layer(x)
+        return x
+
+
+# ------------------------------------------------------------------ the course's models
+class TextClassifier(layers.Layer):
+    def __init__(self, vocab_size, embedding_dim, hidden_size, num_classes, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = layers.Embedding(vocab_size, embedding_dim, name="embedding")
+        self.lstm = layers.LSTM(hidden_size, name="lstm")
+        self.fc = layers.Dense(num_classes, name="fc")
+
+    def build(self, input_shape):  # input_shape: (batch, time) token ids
+        self.embedding.build(input_shape)
+        self.lstm.build(tuple(input_shape) + (self.embedding.output_dim,))
+        self.fc.build((input_shape[0], self.lstm.units))
+
+    def call(self, ids):
+        return self.fc(self.lstm(self.embedding(ids)))
+
+
+class MiniTransformerBlock(layers.Layer):
+    """The lesson's EncoderBlock: MHA without biases, a ReLU FFN, two LayerNorms (post-LN)."""
+
+    def __init__(self, d_model, num_heads, d_ff, **kwargs):
+        super().__init__(**kwargs)
+        self.attention = layers.MultiHeadAttention(num_heads, key_dim=d_model // num_heads, use_bias=False,
+                                                   name="attention")
+        self.ffn = _Stack([layers.Dense(d_ff, name="0"), layers.ReLU(name="1"), layers.Dense(d_model, name="2")],
+                          name="ffn")
+        self.norm1 = layers.LayerNormalization(epsilon=1e-6, name="norm1")
+        self.norm2 = layers.LayerNormalization(epsilon=1e-6, name="norm2")
+
+    def build(self, input_shape):
+        self.attention.build(input_shape, input_shape)  # output_shape defaults to the query's d_model
+        self.ffn.build(input_shape)
+        self.norm1.build(input_shape)
+        self.norm2.build(input_shape)
+
+    def call(self, x):
+        x = self.norm1(x + self.attention(x, x))
+        return self.norm2(x + self.ffn(x))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+def _sinusoid(length, d_model):
+    """The lesson's sinusoidal positional encoding: computed, not a weight."""
+    pos = ops.expand_dims(ops.arange(length, dtype="float32"), 1)
+    i = ops.arange(d_model, dtype="float32")
+    angle = pos / ops.power(10000.0, (2 * ops.floor(i / 2)) / d_model)
+    return ops.where(ops.mod(ops.arange(d_model), 2) == 0, ops.sin(angle), ops.cos(angle))
+
+
+class MiniTransformer(layers.Layer):
+    """The lesson's TransformerEncoder. Positions are sinusoidal and computed, not learned."""
+
+    def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, **kwargs):
+        super().__init__(**kwargs)
+        self.d_model = d_model
+        self.word_embeddings = layers.Embedding(vocab_size, d_model, name="word_embeddings")
+        self.encoder_blocks = _Stack([MiniTransformerBlock(d_model, num_heads, d_ff, name=str(i))
+                                      for i in range(num_layers)], name="encoder_blocks")
+        self.output_layer = layers.Dense(vocab_size, use_bias=False, name="output_layer")
+
+    def build(self, input_shape):  # input_shape: (batch, time) token ids
+        hidden = tuple(input_shape) + (self.d_model,)
+        self.word_embeddings.build(input_shape)
+        self.encoder_blocks.build(hidden)
+        self.output_layer.build(hidden)
+
+    def call(self, ids):
+        x = self.word_embeddings(ids) + _sinusoid(ops.shape(ids)[1], self.d_model)
+        return self.output_layer(self.encoder_blocks(x))
+
+
+# ------------------------------------------------------------------ transformers
+class BertLayer(layers.Layer):
+    def __init__(self, d, ff, heads, **kwargs):
+        super().__init__(**kwargs)
+        self.heads, self.ff = heads, ff
+        self.query = layers.Dense(d, name="query")
+        self.key = layers.Dense(d, name="key")
+        self.value = layers.Dense(d, name="value")
+        self.attention_dense = layers.Dense(d, name="dense")
+        self.attention_norm = layers.LayerNormalization(epsilon=1e-12, name="LayerNorm")
+        self.intermediate_dense = layers.Dense(ff, name="dense")
+        self.output_dense = layers.Dense(d, name="dense")
+        self.output_norm = layers.LayerNormalization(epsilon=1e-12, name="LayerNorm")
+
+    def build(self, input_shape):
+        with keras.name_scope("attention"):
+            with keras.name_scope("self"):
+                for layer in (self.query, self.key, self.value):
+                    layer.build(input_shape)
+            with keras.name_scope("output"):
+                self.attention_dense.build(input_shape)
+                self.attention_norm.build(input_shape)
+        with keras.name_scope("intermediate"):
+            self.intermediate_dense.build(input_shape)
+        with keras.name_scope("output"):
+            self.output_dense.build(_last(input_shape, self.ff))
+            self.output_norm.build(input_shape)
+
+    def call(self, x):
+        a = _attention(self.query(x), self.key(x), self.value(x), self.heads, self.heads, causal=False)
+        x = self.attention_norm(x + self.attention_dense(a))
+        return self.output_norm(x + self.output_dense(ops.gelu(self.intermediate_dense(x), approximate=False)))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class BertModel(layers.Layer):
+    def __init__(self, vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
+                 max_position_embeddings, type_vocab_size, **kwargs):
+        super().__init__(**kwargs)
+        d = self.d = hidden_size
+        self.word_embeddings = layers.Embedding(vocab_size, d, name="word_embeddings")
+        self.position_embeddings = layers.Embedding(max_position_embeddings, d, name="position_embeddings")
+        self.token_type_embeddings = layers.Embedding(type_vocab_size, d, name="token_type_embeddings")
+        self.embeddings_norm = layers.LayerNormalization(epsilon=1e-12, name="LayerNorm")
+        self.encoder_layers = _Stack([BertLayer(d, intermediate_size, num_attention_heads, name=str(i))
+                                      for i in range(num_hidden_layers)], name="layer")
+        self.pooler_dense = layers.Dense(d, activation="tanh", name="dense")
+
+    def build(self, input_shape):  # input_shape: (batch, time) token ids
+        hidden = tuple(input_shape) + (self.d,)
+        with keras.name_scope("embeddings"):
+            for emb in (self.word_embeddings, self.position_embeddings, self.token_type_embeddings):
+                emb.build(input_shape)
+            self.embeddings_norm.build(hidden)
+        with keras.name_scope("encoder"):
+            self.encoder_layers.build(hidden)
+        with keras.name_scope("pooler"):
+            self.pooler_dense.build((input_shape[0], self.d))
+
+    def call(self, ids, token_type_ids=None):
+        positions = ops.arange(ops.shape(ids)[1])
+        types = ops.zeros_like(ids) if token_type_ids is None else token_type_ids
+        x = self.word_embeddings(ids) + self.position_embeddings(positions) + self.token_type_embeddings(types)
+        x = self.encoder_layers(self.embeddings_norm(x))
+        return x, self.pooler_dense(x[:, 0])
+
+
+class GPT2Block(layers.Layer):
+    def __init__(self, d, ff, heads, **kwargs):
+        super().__init__(**kwargs)
+        self.heads, self.ff = heads, ff
+        self.ln_1 = layers.LayerNormalization(epsilon=1e-5, name="ln_1")
+        self.c_attn = layers.Dense(3 * d, name="c_attn")
+        self.attn_proj = layers.Dense(d, name="c_proj")
+        self.ln_2 = layers.LayerNormalization(epsilon=1e-5, name="ln_2")
+        self.c_fc = layers.Dense(ff, name="c_fc")
+        self.mlp_proj = layers.Dense(d, name="c_proj")
+
+    def build(self, input_shape):
+        self.ln_1.build(input_shape)
+        with keras.name_scope("attn"):
+            self.c_attn.build(input_shape)
+            self.attn_proj.build(input_shape)
+        self.ln_2.build(input_shape)
+        with keras.name_scope("mlp"):
+            self.c_fc.build(input_shape)
+            self.mlp_proj.build(_last(input_shape, self.ff))
+
+    def call(self, x):
+        q, k, v = ops.split(self.c_attn(self.ln_1(x)), 3, axis=-1)
+        x = x + self.attn_proj(_attention(q, k, v, self.heads, self.heads, causal=True))
+        return x + self.mlp_proj(ops.gelu(self.c_fc(self.ln_2(x)), approximate=True))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class GPT2LMHeadModel(layers.Layer):
+    def __init__(self, vocab_size, n_positions, n_embd, n_layer, n_head, n_inner, tie_word_embeddings, **kwargs):
+        super().__init__(**kwargs)
+        self.d = n_embd
+        self.wte = layers.Embedding(vocab_size, n_embd, name="wte")
+        self.wpe = layers.Embedding(n_positions, n_embd, name="wpe")
+        self.h = _Stack([GPT2Block(n_embd, n_inner or 4 * n_embd, n_head, name=str(i)) for i in range(n_layer)],
+                        name="h")
+        self.ln_f = layers.LayerNormalization(epsilon=1e-5, name="ln_f")
+        # Tied: no lm_head variable; call() multiplies by the transpose of wte's own embeddings.
+        self.lm_head = None if tie_word_embeddings else layers.Dense(vocab_size, use_bias=False, name="lm_head")
+
+    def build(self, input_shape):  # input_shape: (batch, time) token ids
+        hidden = tuple(input_shape) + (self.d,)
+        with keras.name_scope("transformer"):
+            self.wte.build(input_shape)
+            self.wpe.build(input_shape)
+            self.h.build(hidden)
+            self.ln_f.build(hidden)
+        if self.lm_head is not None:
+            self.lm_head.build(hidden)
+
+    def call(self, ids):
+        x = self.wte(ids) + self.wpe(ops.arange(ops.shape(ids)[1]))
+        x = self.ln_f(self.h(x))
+        if self.lm_head is None:
+            return ops.matmul(x, ops.transpose(self.wte.embeddings))
+        return self.lm_head(x)
+
+
+def _rotary(x, heads: int, head_dim: int, theta: float = 10000.0):
+    """Rotary position embedding (Hugging Face's rotate_half layout) on (batch, time, heads * head_dim)."""
+    b, t = ops.shape(x)[0], ops.shape(x)[1]
+    x = ops.reshape(x, (b, t, heads, head_dim))
+    inv_freq = 1.0 / ops.power(theta, ops.arange(0, head_dim, 2, dtype="float32") / head_dim)
+    freqs = ops.einsum("t,f->tf", ops.arange(t, dtype="float32"), inv_freq)
+    emb = ops.concatenate([freqs, freqs], axis=-1)[None, :, None, :]
+    x1, x2 = ops.split(x, 2, axis=-1)
+    rotated = x * ops.cos(emb) + ops.concatenate([-x2, x1], axis=-1) * ops.sin(emb)
+    return ops.reshape(rotated, (b, t, heads * head_dim))
+
+
+class LlamaDecoderLayer(layers.Layer):
+    def __init__(self, d, ff, heads, kv_heads, head_dim, attention_bias, qkv_bias, mlp_bias, **kwargs):
+        super().__init__(**kwargs)
+        self.heads, self.kv_heads, self.head_dim, self.ff = heads, kv_heads, head_dim, ff
+        self.q_proj = layers.Dense(heads * head_dim, use_bias=attention_bias or qkv_bias, name="q_proj")
+        self.k_proj = layers.Dense(kv_heads * head_dim, use_bias=attention_bias or qkv_bias, name="k_proj")
+        self.v_proj = layers.Dense(kv_heads * head_dim, use_bias=attention_bias or qkv_bias, name="v_proj")
+        self.o_proj = layers.Dense(d, use_bias=attention_bias, name="o_proj")
+        self.gate_proj = layers.Dense(ff, use_bias=mlp_bias, name="gate_proj")
+        self.up_proj = layers.Dense(ff, use_bias=mlp_bias, name="up_proj")
+        self.down_proj = layers.Dense(d, use_bias=mlp_bias, name="down_proj")
+        self.input_layernorm = layers.RMSNormalization(epsilon=1e-6, name="input_layernorm")
+        self.post_attention_layernorm = layers.RMSNormalization(epsilon=1e-6, name="post_attention_layernorm")
+
+    def build(self, input_shape):
+        with keras.name_scope("self_attn"):
+            for layer in (self.q_proj, self.k_proj, self.v_proj):
+                layer.build(input_shape)
+            self.o_proj.build(_last(input_shape, self.heads * self.head_dim))
+        with keras.name_scope("mlp"):
+            self.gate_proj.build(input_shape)
+            self.up_proj.build(input_shape)
+            self.down_proj.build(_last(input_shape, self.ff))
+        self.input_layernorm.build(input_shape)
+        self.post_attention_layernorm.build(input_shape)
+
+    def call(self, x):
+        h = self.input_layernorm(x)
+        q = _rotary(self.q_proj(h), self.heads, self.head_dim)
+        k = _rotary(self.k_proj(h), self.kv_heads, self.head_dim)
+        x = x + self.o_proj(_attention(q, k, self.v_proj(h), self.heads, self.kv_heads, causal=True))
+        h = self.post_attention_layernorm(x)
+        return x + self.down_proj(ops.silu(self.gate_proj(h)) * self.up_proj(h))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class LlamaForCausalLM(layers.Layer):
+    def __init__(self, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
+                 num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings, **kwargs):
+        super().__init__(**kwargs)
+        kv = num_key_value_heads or num_attention_heads
+        hd = head_dim or hidden_size // num_attention_heads
+        self.d = hidden_size
+        self.embed_tokens = layers.Embedding(vocab_size, hidden_size, name="embed_tokens")
+        self.decoder_layers = _Stack([
+            LlamaDecoderLayer(hidden_size, intermediate_size, num_attention_heads, kv, hd, attention_bias,
+                              qkv_bias, mlp_bias, name=str(i)) for i in range(num_hidden_layers)], name="layers")
+        self.norm = layers.RMSNormalization(epsilon=1e-6, name="norm")
+        # Tied: no lm_head variable; call() multiplies by the transpose of embed_tokens's own embeddings.
+        self.lm_head = None if tie_word_embeddings else layers.Dense(vocab_size, use_bias=False, name="lm_head")
+
+    def build(self, input_shape):  # input_shape: (batch, time) token ids
+        hidden = tuple(input_shape) + (self.d,)
+        with keras.name_scope("model"):
+            self.embed_tokens.build(input_shape)
+            self.decoder_layers.build(hidden)
+            self.norm.build(hidden)
+        if self.lm_head is not None:
+            self.lm_head.build(hidden)
+
+    def call(self, ids):
+        x = self.norm(self.decoder_layers(self.embed_tokens(ids)))
+        if self.lm_head is None:
+            return ops.matmul(x, ops.transpose(self.embed_tokens.embeddings))
+        return self.lm_head(x)
+
+
+def _built(model: layers.Layer, description: str, input_shape: tuple[int, ...]) -> Built:
+    model.build(input_shape)
+    return Built(model, f"{description} built on input {_shape(*input_shape)}")
+
+
+class KerasModels:
+    """The model-family builders, mixed into KerasAdapter (same names in every adapter)."""
+
+    # ------------------------------------------------------------------ vision.yaml
+    def build_mlp(self, v):
+        return _built(MLP(v.hidden_sizes, v.out_features, v.bias, name="mlp"),
+                      f"keras Layer MLP: Dense {v.in_features} -> {list(v.hidden_sizes)} -> {v.out_features}, "
+                      f"use_bias={v.bias}", (BATCH, v.in_features))
+
+    def build_lenet5(self, v):
+        return _built(LeNet5(v.num_classes, name="lenet5"),
+                      f"keras Layer LeNet5: Conv2D(6, 5), Conv2D(16, 5), Dense 120, 84, {v.num_classes}",
+                      (BATCH, LENET_IMAGE, LENET_IMAGE, v.in_channels))
+
+    def build_vgg(self, v):
+        return _built(VGG(v.cfg, v.batch_norm, v.num_classes, name="vgg"),
+                      f"keras Layer VGG(cfg={v.cfg!r}, batch_norm={v.batch_norm}, num_classes={v.num_classes}): "
+                      f"Conv2D/BatchNormalization features, AdaptiveAveragePooling2D(7), Dense classifier",
+                      (BATCH, IMAGE, IMAGE, 3))
+
+    def build_resnet(self, v):
+        m = ResNet(v.block, v.layers, v.groups, v.width_per_group, v.num_classes, v.conv_bias, name="resnet")
+        return _built(m, f"keras Layer ResNet({v.block}, layers={list(v.layers)}, groups={v.groups}, "
+                         f"width_per_group={v.width_per_group}, num_classes={v.num_classes}, "
+                         f"conv_bias={v.conv_bias}): Conv2D, BatchNormalization, Dense",
+                      (BATCH, IMAGE, IMAGE, 3))
+
+    def build_mobilenet_v2(self, v):
+        return _built(MobileNetV2(v.width_mult, v.num_classes, name="mobilenet_v2"),
+                      f"keras Layer MobileNetV2(width_mult={v.width_mult}, num_classes={v.num_classes}): "
+                      f"Conv2D, DepthwiseConv2D, BatchNormalization, Dense", (BATCH, IMAGE, IMAGE, 3))
+
+    # ------------------------------------------------------------------ text.yaml
+    def build_text_classifier(self, v):
+        m = TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes, name="text_classifier")
+        return _built(m, f"keras Layer: Embedding({v.vocab_size}, {v.embedding_dim}) -> LSTM({v.hidden_size}) "
+                         f"-> Dense({v.num_classes})", (BATCH, SEQ))
+
+    def build_mini_transformer(self, v):
+        m = MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff, name="mini_transformer")
+        return _built(m, f"keras Layer MiniTransformer(vocab_size={v.vocab_size}, d_model={v.d_model}, "
+                         f"num_heads={v.num_heads}, num_layers={v.num_layers}, d_ff={v.d_ff}): Embedding, "
+                         f"MultiHeadAttention(use_bias=False), Dense, LayerNormalization", (BATCH, SEQ))
+
+    # ------------------------------------------------------------------ transformers.yaml
+    def build_bert(self, v):
+        m = BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers, v.num_attention_heads,
+                      v.intermediate_size, v.max_position_embeddings, v.type_vocab_size, name="bert")
+        return _built(m, f"keras Layer BertModel(hidden_size={v.hidden_size}, layers={v.num_hidden_layers}) "
+                         f"with pooler: Embedding, Dense, LayerNormalization", (BATCH, SEQ))
+
+    def build_gpt2(self, v):
+        m = GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head, v.n_inner,
+                            v.tie_word_embeddings, name="gpt2")
+        head = "the head is wte's embeddings transposed" if v.tie_word_embeddings else "a Dense lm_head"
+        return _built(m, f"keras Layer GPT2LMHeadModel(n_embd={v.n_embd}, n_layer={v.n_layer}, "
+                         f"tie_word_embeddings={v.tie_word_embeddings}; {head})", (BATCH, SEQ))
+
+    def build_llama(self, v):
+        m = LlamaForCausalLM(v.vocab_size, v.hidden_size, v.intermediate_size, v.num_hidden_layers,
+                             v.num_attention_heads, v.num_key_value_heads, v.head_dim, v.attention_bias,
+                             v.qkv_bias, v.mlp_bias, v.tie_word_embeddings, name="llama")
+        head = "the head is embed_tokens's embeddings transposed" if v.tie_word_embeddings else "a Dense lm_head"
+        return _built(m, f"keras Layer LlamaForCausalLM(hidden_size={v.hidden_size}, "
+                         f"layers={v.num_hidden_layers}, heads={v.num_attention_heads}, "
+                         f"kv_heads={v.num_key_value_heads}, tie_word_embeddings={v.tie_word_embeddings}; "
+                         f"RMSNormalization, {head})", (BATCH, SEQ))

@@ -1,0 +1,84 @@
+"""Count any size without weight memory: Llama-3.1-405B in every framework, and the ratio
+against materializing GPT-2 normally.
+
+Usage: python bench/scale.py [TARGET ...]   (default: every installed target)
+
+Each measurement runs in a fresh process, so its peak RSS is its own:
+- ``count``: paramspec.count() of the Llama-3.1-405B preset (405,853,388,800 parameters):
+  wall time of the count alone, and peak RSS of the whole process (framework import included);
+- ``gpt2``: the gpt2 preset counted abstractly vs built with real weights (torch on the CPU,
+  Keras without StatelessScope, Flax's real init), wall time and peak RSS of each.
+Targets: under 15 s and under 2 GB peak RSS per framework for the 405B count.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from paramspec.targets import TARGETS, installed  # noqa: E402
+
+CHILD = r"""
+import json, resource, sys, time
+import paramspec
+from paramspec.targets import adapter
+target, config, materialize = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "1"
+ad = adapter(target)
+ad.materialize = materialize
+t0 = time.perf_counter()
+r = paramspec.count(config, framework=target)
+wall = time.perf_counter() - t0
+print(json.dumps({"params": r.trainable, "agrees": r.agrees, "wall": wall,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(target: str, config: dict, materialize: bool = False) -> dict:
+    env = {**os.environ, **TARGETS[target].env, "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    p = subprocess.run([sys.executable, "-c", CHILD, target, json.dumps(config), "1" if materialize else "0"],
+                       capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        return {"error": (p.stderr.strip().splitlines() or ["?"])[-1]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main(targets: list[str]) -> int:
+    from suite_time import machine
+
+    print(f"machine: {machine()}")
+    big = {"model": "llama", "preset": "Llama-3.1-405B"}
+    small = {"model": "gpt2", "preset": "gpt2"}
+    print("\nLlama-3.1-405B, counted without weights (target: < 15 s, < 2 GB peak RSS)")
+    print(f"{'target':<11} {'params':>17} {'count s':>8} {'peak RSS MB':>12}  agrees")
+    bad = 0
+    for t in targets:
+        r = run(t, big)
+        if "error" in r:
+            print(f"{t:<11} error: {r['error']}")
+            bad = 1
+            continue
+        ok = r["agrees"] and r["wall"] < 15 and r["rss_mb"] < 2048
+        bad |= not ok
+        print(f"{t:<11} {r['params']:>17,} {r['wall']:>8.2f} {r['rss_mb']:>12.0f}  {r['agrees']}")
+    print("\ngpt2 (124,439,808 parameters): abstract count vs materialized build")
+    print(f"{'target':<11} {'abstract s':>10} {'MB':>7} {'materialized s':>15} {'MB':>7} {'time x':>7} {'RSS x':>6}")
+    for t in targets:
+        a, m = run(t, small), run(t, small, materialize=True)
+        if "error" in a or "error" in m:
+            print(f"{t:<11} error: {a.get('error') or m.get('error')}")
+            bad = 1
+            continue
+        print(f"{t:<11} {a['wall']:>10.2f} {a['rss_mb']:>7.0f} {m['wall']:>15.2f} {m['rss_mb']:>7.0f} "
+              f"{m['wall'] / a['wall']:>7.1f} {m['rss_mb'] / a['rss_mb']:>6.1f}")
+    return bad
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main(sys.argv[1:] or [t for t in TARGETS if installed(t)]))
