@@ -25,7 +25,12 @@ from .keras_models import KerasModels
 # depend only on the channel / feature axes, which come from the spec's variables.
 BATCH = 1
 TIME = 5        # sequence length for recurrent and attention layers
-SPATIAL = 16    # each spatial axis of a conv input (larger than every kernel in the spec)
+SPATIAL = 16    # each spatial axis of a conv input, or the kernel's size where that is larger
+
+
+def _spatial(kernel: Any) -> int:
+    """A spatial size that fits the kernel ("valid" padding needs input >= kernel)."""
+    return max(SPATIAL, *ints(kernel))
 IMAGE = 4       # each spatial axis of a norm / activation / pooling input
 
 
@@ -170,7 +175,7 @@ class KerasAdapter(KerasModels, Adapter):
         else:
             layer = cls(filters=v.out_channels, kernel_size=kernel, groups=v.groups, use_bias=v.bias, name="conv")
             desc = f"keras.layers.{cls.__name__}({v.out_channels}, {kernel}, groups={v.groups}, use_bias={v.bias})"
-        shape = (BATCH,) + (SPATIAL,) * rank + (v.in_channels,)  # channels-last
+        shape = (BATCH,) + (_spatial(v.kernel_size),) * rank + (v.in_channels,)  # channels-last
         layer.build(shape)
         return _built(layer, desc, shape)
 
@@ -196,7 +201,7 @@ class KerasAdapter(KerasModels, Adapter):
         kernel = ints(v.kernel_size)
         layer = keras.layers.DepthwiseConv2D(kernel_size=kernel, depth_multiplier=v.depth_multiplier,
                                              use_bias=v.use_bias, name="depthwise_conv")
-        shape = (BATCH, SPATIAL, SPATIAL, v.in_channels)
+        shape = (BATCH, _spatial(v.kernel_size), _spatial(v.kernel_size), v.in_channels)
         layer.build(shape)
         return _built(layer, f"keras.layers.DepthwiseConv2D({kernel}, depth_multiplier={v.depth_multiplier}, "
                              f"use_bias={v.use_bias})", shape)
@@ -206,7 +211,7 @@ class KerasAdapter(KerasModels, Adapter):
         layer = keras.layers.SeparableConv2D(filters=v.filters, kernel_size=kernel,
                                              depth_multiplier=v.depth_multiplier, use_bias=v.use_bias,
                                              name="separable_conv")
-        shape = (BATCH, SPATIAL, SPATIAL, v.in_channels)
+        shape = (BATCH, _spatial(v.kernel_size), _spatial(v.kernel_size), v.in_channels)
         layer.build(shape)
         return _built(layer, f"keras.layers.SeparableConv2D({v.filters}, {kernel}, "
                              f"depth_multiplier={v.depth_multiplier}, use_bias={v.use_bias})", shape)

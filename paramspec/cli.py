@@ -2,6 +2,7 @@
 
 Commands:
     count       count one config in one framework (a per-tensor table, or --json)
+    audit       check a course's formulas and worked examples against every framework
     check       run the whole spec against installed frameworks; print the matrix
     report      merge record files into the matrix (runs nothing)
     kinds       list the kinds and their variables
@@ -189,6 +190,54 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------------- audit
+def cmd_audit(args: argparse.Namespace) -> int:
+    from . import audit as A
+    from .targets import TARGETS, installed, target
+
+    course = A.load_course(args.course)
+    wanted = _split(args.framework)
+    for t in wanted:
+        target(t)
+    if not wanted:
+        wanted = [t for t in TARGETS if installed(t)]
+    missing = [t for t in wanted if not installed(t)]
+    if missing:
+        raise FrameworkUnavailable(f"not installed: {', '.join(missing)}")
+    if args.part_file:  # a child run: one target, in this process
+        if len(wanted) != 1:
+            raise SpecError("--part-file takes exactly one --framework")
+        part = A.audit_target(course, wanted[0])
+        Path(args.part_file).write_text(json.dumps(part))
+        return EXIT_OK
+    parts = {}
+    if len(wanted) == 1:
+        parts[wanted[0]] = A.audit_target(course, wanted[0])
+    else:
+        with tempfile.TemporaryDirectory(prefix="paramspec-audit-") as tmp:
+            for t in wanted:  # one process per target: Keras fixes its backend at import
+                path = Path(tmp) / f"{t}.json"
+                env = {**os.environ, **TARGETS[t].env, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
+                proc = subprocess.run([sys.executable, "-m", "paramspec", "audit", str(args.course), "--framework", t,
+                                       "--part-file", str(path)], env=env, capture_output=True, text=True)
+                if proc.returncode != EXIT_OK or not path.exists():
+                    tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+                    raise SpecError(f"the {t} audit failed (exit {proc.returncode}): {tail}")
+                parts[t] = json.loads(path.read_text())
+                print(f"{t}: audited", file=sys.stderr)
+    report = A.audit(course, wanted, parts)
+    print(A.text_table(report))
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(A.markdown(report), encoding="utf-8")
+        print(f"wrote {args.markdown}", file=sys.stderr)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}", file=sys.stderr)
+    return EXIT_DISAGREE if report["problems"] else EXIT_OK
+
+
 # ---------------------------------------------------------------------------- kinds, conventions, validate
 def cmd_kinds(args: argparse.Namespace) -> int:
     from .loader import load_spec
@@ -260,6 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--markdown", help="write the matrix as Markdown here")
     r.add_argument("--json", help="write the matrix as JSON here")
     r.set_defaults(func=cmd_report)
+
+    u = sub.add_parser("audit", help="check a course file's formulas and worked examples against every framework")
+    u.add_argument("course", help="a course file (see spec/courses/)")
+    u.add_argument("--framework", "-f", action="append", help="a target (repeatable; default: all installed)")
+    u.add_argument("--markdown", help="write a review comment (Markdown) here")
+    u.add_argument("--json", help="write the full report (JSON) here")
+    u.add_argument("--part-file", help=argparse.SUPPRESS)
+    u.set_defaults(func=cmd_audit)
 
     s = sub.add_parser("kinds", help="list the kinds and their variables")
     s.set_defaults(func=cmd_kinds)
