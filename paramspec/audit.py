@@ -74,6 +74,7 @@ class Entry:
     note: str = ""
     max_degree: int = DEFAULT_MAX_DEGREE
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+    framework: str | None = None  # the framework a factory builds for
 
 
 @dataclass
@@ -136,8 +137,11 @@ def load_course(path: Path | str, spec: Spec | None = None) -> Course:
             for name in raw.get("fixed") or {}:
                 if name != "preset" and name not in kind.variables:
                     raise SpecError(f"fixed.{name}: not a variable of {kind_name}", at)
-        elif factory is not None and ":" not in factory:
-            raise SpecError(f"factory {factory!r} must be 'package.module:function'", at)
+        elif factory is not None:
+            if ":" not in factory:
+                raise SpecError(f"factory {factory!r} must be 'package.module:function'", at)
+            if "framework" not in raw:
+                raise SpecError("a factory entry needs `framework` (torch, keras, flax-linen or flax-nnx)", at)
         formula = None
         if raw.get("formula") is not None:
             formula = parse(raw["formula"], f"{at}.formula")
@@ -181,8 +185,13 @@ def load_course(path: Path | str, spec: Spec | None = None) -> Course:
                 raise SpecError(f"ranges.{k}: not one of the entry's variables", at)
         entries.append(Entry(eid, formula, counts, kind_name, factory, variables, dict(raw.get("fixed") or {}),
                              tuple(examples), raw.get("where", ""), raw.get("text", ""), raw.get("note", ""),
-                             int(raw.get("max_degree", DEFAULT_MAX_DEGREE)), ranges))
-    return Course(data.get("course", path.stem), where, data.get("source", ""), data.get("about", ""), entries)
+                             int(raw.get("max_degree", DEFAULT_MAX_DEGREE)), ranges, raw.get("framework")))
+    shown = path.resolve()
+    try:
+        shown = shown.relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    return Course(data.get("course", path.stem), str(shown), data.get("source", ""), data.get("about", ""), entries)
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -232,11 +241,14 @@ class Measurer:
 
         e = self.entry
         if e.factory:
+            from .targets import TARGETS
             from .testing import read_object
-            obj = _factory(e.factory)(**spec_values(e, values))
-            reading = read_object(obj)
-            if reading.target.split("-")[0] != self.target.split("-")[0] and reading.framework != self.target:
-                raise NotApplicable(f"the factory builds a {reading.framework} object")
+
+            if TARGETS[self.target].framework != e.framework:
+                raise NotApplicable(f"the factory builds a {e.framework} object")
+            reading = read_object(_factory(e.factory)(**spec_values(e, values)))
+            if reading.framework != e.framework:
+                raise SpecError(f"the factory {e.factory} built a {reading.framework} object, not {e.framework}")
             return reading
         resolve_case(self.config(values), self.spec)  # bad configs raise SpecError before building
         r = count(self.config(values), framework=self.target)
@@ -392,7 +404,16 @@ def _coarse(name: str) -> str:
 
 
 def attribute(entry: Entry, measurer: Measurer, formula_points: list[dict[str, int]]) -> str:
-    """Which tensors make up the difference (framework - formula), checked at two configs.
+    """Which tensors make up the difference (framework - formula), checked at two configs."""
+    pts = formula_points[:2]
+    readings = [measurer.reading(p) for p in pts]
+    diffs = [counted(r, entry.counts, measurer.target) - entry.formula.evaluate(dict(p))  # type: ignore[union-attr]
+             for r, p in zip(readings, pts)]
+    return explain_difference(readings, diffs, entry.counts)
+
+
+def explain_difference(readings: list[Reading], diffs: list[Any], counts: str = "params") -> str:
+    """Which tensors make up ``diffs`` (reading - formula), at every reading given.
 
     Candidate groups: one tensor; every tensor with one leaf name (``bias``), overall or
     under one module; name patterns with layer indices starred (``h.*.ln_1.weight``); the
@@ -401,14 +422,10 @@ def attribute(entry: Entry, measurer: Measurer, formula_points: list[dict[str, i
     """
     import itertools
 
-    pts = formula_points[:2]
-    readings = [measurer.reading(p) for p in pts]
-    diffs = [counted(r, entry.counts, measurer.target) - entry.formula.evaluate(dict(p))  # type: ignore[union-attr]
-             for r, p in zip(readings, pts)]
     if any(d <= 0 for d in diffs):
         return "the formula counts more than the framework holds" if all(d < 0 for d in diffs) else ""
-    keep = (lambda t: t.trainable) if entry.counts == "params" else \
-        ((lambda t: not t.trainable) if entry.counts == "state" else (lambda t: True))
+    keep = (lambda t: t.trainable) if counts == "params" else \
+        ((lambda t: not t.trainable) if counts == "state" else (lambda t: True))
     totals: list[dict[str, int]] = [{} for _ in readings]  # group label -> elements, per config
     members: dict[str, set[str]] = {}
     for i, r in enumerate(readings):
@@ -418,7 +435,7 @@ def attribute(entry: Entry, measurer: Measurer, formula_points: list[dict[str, i
             parts = t.name.replace("/", ".").split(".")
             labels = [f"`{t.name}`", f"every `{parts[-1]}` tensor", f"`{_pattern(t.name)}`", f"`{_coarse(t.name)}`"]
             labels += [f"every `{parts[-1]}` in `{'.'.join(parts[:k])}`" for k in range(1, len(parts) - 1)]
-            if not t.trainable and entry.counts != "state":
+            if not t.trainable and counts != "state":
                 labels.append("the non-trainable state")
             for label in dict.fromkeys(labels):
                 totals[i][label] = totals[i].get(label, 0) + t.numel

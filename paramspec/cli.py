@@ -235,7 +235,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {args.json}", file=sys.stderr)
-    return EXIT_DISAGREE if report["problems"] else EXIT_OK
+    return EXIT_DISAGREE if report["problems"] and not args.exit_zero else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- kinds, conventions, validate
@@ -315,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--framework", "-f", action="append", help="a target (repeatable; default: all installed)")
     u.add_argument("--markdown", help="write a review comment (Markdown) here")
     u.add_argument("--json", help="write the full report (JSON) here")
+    u.add_argument("--exit-zero", action="store_true", help="exit 0 even when something is wrong (bad input still exits 2)")
     u.add_argument("--part-file", help=argparse.SUPPRESS)
     u.set_defaults(func=cmd_audit)
 

@@ -41,6 +41,15 @@ def active_targets() -> list[str]:
 
 
 TARGET_NAMES = active_targets()
+
+try:  # installed, the pytest11 entry point registers the plugin; in a bare checkout, do it here
+    import importlib.metadata as _md
+    _md.distribution("paramspec")
+    _INSTALLED = not Path(__import__("paramspec").__file__).resolve().is_relative_to(ROOT)
+except Exception:
+    _INSTALLED = False
+if not _INSTALLED:
+    pytest_plugins = ["paramspec.pytest_plugin"]
 _RECORDS: dict[str, list] = {}
 
 

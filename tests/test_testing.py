@@ -1,0 +1,61 @@
+"""paramspec.testing.assert_param_count and its pytest fixture, on objects built here natively."""
+import pytest
+
+from paramspec.targets import TARGETS
+
+pytestmark = pytest.mark.framework
+
+
+def lstm_300_128(target_name):
+    """LSTM(300 -> 128) as each framework's own user would build it, with real weights."""
+    fw = TARGETS[target_name].framework
+    if fw == "torch":
+        import torch
+        return torch.nn.LSTM(300, 128)
+    if fw == "keras":
+        import keras
+        layer = keras.layers.LSTM(128)
+        layer.build((None, 5, 300))
+        return layer
+    import jax
+    from flax import linen, nnx
+    if fw == "flax-linen":
+        module = linen.RNN(linen.LSTMCell(128))
+        return module, module.init(jax.random.key(0), jax.numpy.ones((1, 5, 300)))
+    return nnx.RNN(nnx.LSTMCell(300, 128, rngs=nnx.Rngs(0)))
+
+
+def test_assert_param_count_passes_with_the_framework_formula(target_name, assert_param_count):
+    torch_two_biases = TARGETS[target_name].framework == "torch"
+    formula = "4 * (n_in + h) * h + " + ("8 * h" if torch_two_biases else "4 * h")
+    reading = assert_param_count(lstm_300_128(target_name), formula, n_in=300, h=128)
+    assert reading.trainable == (220_160 if torch_two_biases else 219_648)
+
+
+def test_assert_param_count_fails_with_the_difference_and_the_tensors(target_name, assert_param_count):
+    with pytest.raises(AssertionError) as info:
+        assert_param_count(lstm_300_128(target_name), "4 * (n_in + h) * h", n_in=300, h=128)
+    msg = str(info.value)
+    extra = "+1,024" if TARGETS[target_name].framework == "torch" else "+512"
+    assert "expected 219,136" in msg and f"difference (read - formula) {extra}" in msg
+    assert "the difference is exactly" in msg and "bias" in msg
+    assert "trainable" in msg.splitlines()[1]  # the per-tensor breakdown follows
+
+
+def test_counts_can_be_a_native_total(target_name, assert_param_count):
+    fw = TARGETS[target_name].framework
+    if fw != "keras":
+        return
+    import keras
+    bn = keras.layers.BatchNormalization()
+    bn.build((None, 64))
+    assert_param_count(bn, "2 * c", c=64)
+    assert_param_count(bn, "4 * c", c=64, counts="native:count_params()")
+
+
+def test_a_missing_variable_or_an_unbuilt_layer_is_bad_input(target_name, assert_param_count):
+    from paramspec.errors import SpecError
+    with pytest.raises(SpecError, match="needs `h`"):
+        assert_param_count(lstm_300_128(target_name), "4 * h")
+    with pytest.raises(SpecError, match="cannot read a builtins.int"):
+        assert_param_count(3, "1")
