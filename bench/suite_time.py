@@ -40,7 +40,7 @@ def main(envs: list[str]) -> int:
         t0 = time.perf_counter()
         p = subprocess.run([*tox, "-e", env, "--skip-pkg-install"], cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        m = re.findall(r"=* (.*?) in ([\d.]+)s", p.stdout) or re.findall(r"^(\d+ passed.*?) in ([\d.]+)s", p.stdout, re.M)
+        m = re.findall(r"(\d+ (?:passed|failed).*?) in ([\d.]+)s", p.stdout)
         summary, secs = (m[-1] if m else ("?", "?"))
         print(f"{env:<10} {wall:>8.1f} {secs:>9}  {summary} (exit {p.returncode})")
         worst = max(worst, p.returncode)

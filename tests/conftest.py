@@ -42,14 +42,14 @@ def active_targets() -> list[str]:
 
 TARGET_NAMES = active_targets()
 
-try:  # installed, the pytest11 entry point registers the plugin; in a bare checkout, do it here
-    import importlib.metadata as _md
-    _md.distribution("paramspec")
-    _INSTALLED = not Path(__import__("paramspec").__file__).resolve().is_relative_to(ROOT)
-except Exception:
-    _INSTALLED = False
-if not _INSTALLED:
-    pytest_plugins = ["paramspec.pytest_plugin"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Installed, the pytest11 entry point registers the plugin; in a bare checkout, do it here."""
+    if not config.pluginmanager.has_plugin("paramspec"):
+        import paramspec.pytest_plugin as plugin
+
+        config.pluginmanager.register(plugin, "paramspec")
 _RECORDS: dict[str, list] = {}
 
 
@@ -59,6 +59,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(("case", "target_name"), params)
     elif "target_name" in metafunc.fixturenames:
         metafunc.parametrize("target_name", TARGET_NAMES)
+    elif "cli_target" in metafunc.fixturenames:
+        # the CLI's plumbing is the same for every target: one subprocess run per env is enough
+        metafunc.parametrize("cli_target", TARGET_NAMES[:1])
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import paramspec
 from conftest import run_cli
 from paramspec.targets import TARGETS
 
-pytestmark = pytest.mark.framework
+pytestmark = pytest.mark.framework  # cli_target tests too: they need a framework
 
 LSTM = {"kind": "LSTM", "input_size": 300, "hidden_size": 128}
 
@@ -50,8 +50,14 @@ def test_not_applicable_raises_with_the_reason(target_name):
     with pytest.raises(paramspec.NotApplicable) as info:
         paramspec.count(case.config(), framework=target_name)
     assert info.value.reason == case.not_applicable_reason(fw)
-    p = run_cli("count", "--framework", target_name, "--spec", json.dumps(case.config()), env=TARGETS[target_name].env)
-    assert p.returncode == 3 and p.stderr.strip() == f"paramspec: n/a: {info.value.reason}"
+
+
+def test_cli_not_applicable_exits_3(cli_target):
+    spec = paramspec.load_spec()
+    fw = TARGETS[cli_target].framework
+    case = next(c for c in spec.cases() if c.not_applicable_reason(fw))
+    p = run_cli("count", "--framework", cli_target, "--spec", json.dumps(case.config()), env=TARGETS[cli_target].env)
+    assert p.returncode == 3 and p.stderr.strip() == f"paramspec: n/a: {case.not_applicable_reason(fw)}"
 
 
 def test_bad_input_raises_spec_error(target_name):
@@ -59,7 +65,8 @@ def test_bad_input_raises_spec_error(target_name):
         paramspec.count({**LSTM, "hidden_size": -1}, framework=target_name)
 
 
-def test_cli_count_table_and_json(target_name):
+def test_cli_count_table_and_json(cli_target):
+    target_name = cli_target
     env = TARGETS[target_name].env
     p = run_cli("count", "--framework", target_name, "--spec", json.dumps(LSTM), env=env)
     assert p.returncode == 0, p.stderr
@@ -70,7 +77,8 @@ def test_cli_count_table_and_json(target_name):
     assert d["agrees"] and d["trainable"] == d["formula"]["params"] == PUBLISHED_LSTM_300_128[d["framework"]]
 
 
-def test_cli_check_one_kind_writes_records_and_matrix(target_name, tmp_path):
+def test_cli_check_one_kind_writes_records_and_matrix(cli_target, tmp_path):
+    target_name = cli_target
     p = run_cli("check", "--framework", target_name, "--kind", "GRU", "--record-dir", str(tmp_path),
                 "--markdown", str(tmp_path / "m.md"), "--json", str(tmp_path / "m.json"), env=TARGETS[target_name].env)
     assert p.returncode == 0, p.stderr

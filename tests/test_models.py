@@ -52,7 +52,8 @@ def test_named_counts_and_the_tree(target_name):
         assert any(n.tied_from for n in top)
 
 
-def test_cli_depth_and_json_tree(target_name):
+def test_cli_depth_and_json_tree(cli_target):
+    target_name = cli_target
     p = run_cli("count", "-f", target_name, "--spec", "{model: resnet, preset: resnet18, num_classes: 10}",
                 "--depth", "2", "--json", env=TARGETS[target_name].env)
     assert p.returncode == 0, p.stderr
@@ -62,17 +63,22 @@ def test_cli_depth_and_json_tree(target_name):
     assert sum(n["params"] for n in d["tree"] if n["depth"] == 1) == d["trainable"]
 
 
-def test_hf_config_json_as_is(target_name, tmp_path):
-    hf = {"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"], "vocab_size": 1000, "hidden_size": 64,
+HF_QWEN = {"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"], "vocab_size": 1000, "hidden_size": 64,
           "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
           "rope_theta": 1e6, "torch_dtype": "bfloat16", "tie_word_embeddings": True}
-    r = paramspec.count({"hf_config": hf}, framework=target_name)
+
+
+def test_hf_config_json_as_is(target_name):
+    r = paramspec.count({"hf_config": HF_QWEN}, framework=target_name)
     assert r.agrees and r.trainable == r.formula["params"], r.problems
+
+
+def test_cli_hf_config_file(cli_target, tmp_path):
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(hf))
-    p = run_cli("count", "-f", target_name, "--hf-config", str(path), "--json", env=TARGETS[target_name].env)
+    path.write_text(json.dumps(HF_QWEN))
+    p = run_cli("count", "-f", cli_target, "--hf-config", str(path), "--json", env=TARGETS[cli_target].env)
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["trainable"] == r.trainable
+    assert json.loads(p.stdout)["trainable"] == paramspec.count({"hf_config": HF_QWEN}, framework=cli_target).trainable
 
 
 SMALL = [
