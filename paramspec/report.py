@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +118,7 @@ def _count(params: int | None, state: int | None) -> str:
     return f"{params:,}" + (f" + {state:,} state" if state else "")
 
 
-def _cell(cell: dict[str, Any] | None) -> str:
+def _cell(cell: dict[str, Any] | None, formula: dict[str, Any] | None = None) -> str:
     if cell is None:
         return "not run"
     if cell["verdict"] == NA:
@@ -127,7 +126,9 @@ def _cell(cell: dict[str, Any] | None) -> str:
     mark = "✓" if cell["verdict"] == PASS else "✗"
     if cell["params"] is None:
         return mark
-    conv = "†" if cell["convention"] else ""
+    # † where the framework's own formula gives other counts than the canonical one
+    differs = formula is None or (cell["expected_params"], cell["expected_state"]) != (formula["params"], formula["state"])
+    conv = "†" if cell["convention"] and differs else ""
     return f"{_count(cell['params'], cell['state'])} {mark}{conv}"
 
 
@@ -136,7 +137,8 @@ def markdown(m: Matrix) -> str:
     out = ["# paramspec agreement matrix", ""]
     out.append("Each cell is what the framework read: trainable parameters, then state (running "
                "statistics) where there is any. ✓ equals the framework's formula in the spec; "
-               "† marks a recorded framework convention (listed below); ✗ disagrees; n/a: the "
+               "† marks counts that follow a recorded framework convention (listed below, with "
+               "conventions on what a per-name sum counts twice); ✗ disagrees; n/a: the "
                "framework lacks the layer or option (reasons below).")
     out.append("")
     out.append("| target | version | pass | fail | n/a | run |")
@@ -152,7 +154,7 @@ def markdown(m: Matrix) -> str:
     for row in m.rows:
         f = row["formula"]
         formula = _count(f["params"], f["state"]) if f else "?"
-        cells = [_cell(row["cells"].get(t)) for t in m.targets]
+        cells = [_cell(row["cells"].get(t), f) for t in m.targets]
         out.append(f"| `{row['case']}` | {formula} | " + " | ".join(cells) + " |")
     conventions: dict[tuple[str, str], list[str]] = {}
     nas: dict[tuple[str, str], list[str]] = {}
@@ -190,7 +192,7 @@ def text_table(m: Matrix) -> str:
     for row in m.rows:
         f = row["formula"]
         rows.append([row["case"], _count(f["params"], f["state"]) if f else "?",
-                     *[_cell(row["cells"].get(t)) for t in m.targets]])
+                     *[_cell(row["cells"].get(t), f) for t in m.targets]])
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)) for r in rows]
     s = m.summary()
@@ -199,6 +201,3 @@ def text_table(m: Matrix) -> str:
         lines.append(f"{t:<11} {m.headers[t]['framework_version']}: {s[t][PASS]} pass, {s[t][FAIL]} fail, {s[t][NA]} n/a")
     return "\n".join(lines)
 
-
-def python_info() -> str:
-    return f"Python {platform.python_version()} on {sys.platform}"
