@@ -26,18 +26,20 @@ from paramspec.targets import TARGETS, installed  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time
+def hwm():  # this process's peak RSS in MB (VmHWM: unlike ru_maxrss, not inherited through fork)
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
 import paramspec
 from paramspec.targets import adapter
 target, config, materialize = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "1"
 ad = adapter(target)
 for warm in ({"kind": "Linear", "in_features": 4, "out_features": 4}, {"kind": "Embedding", "num_embeddings": 4, "embedding_dim": 4}):
     paramspec.count(warm, framework=target)  # warm-up: the spec, the framework, its initializers
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+base = hwm()
 ad.materialize = materialize
 t0 = time.perf_counter()
 r = paramspec.count(config, framework=target)
 wall = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = hwm()
 print(json.dumps({"params": r.trainable, "agrees": r.agrees, "wall": wall, "rss_mb": peak, "grew_mb": peak - base}))
 """
 

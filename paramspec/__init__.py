@@ -8,12 +8,19 @@ Example:
     1290
 """
 from .api import CountResult, count
-from .errors import FormulaError, FrameworkUnavailable, NotApplicable, ParamspecError, SpecError
+from .errors import FileFormatError, FormulaError, FrameworkUnavailable, NotApplicable, ParamspecError, SpecError
 from .loader import load_spec
 
 __version__ = "0.1.0"
 
+def count_file(path):
+    """Count the parameters a file declares (see :mod:`paramspec.files`)."""
+    from .files import count_file as _count_file
+
+    return _count_file(path)
+
+
 __all__ = [
-    "CountResult", "FormulaError", "FrameworkUnavailable", "NotApplicable", "ParamspecError",
+    "CountResult", "FileFormatError", "FormulaError", "count_file", "FrameworkUnavailable", "NotApplicable", "ParamspecError",
     "SpecError", "__version__", "count", "load_spec",
 ]

@@ -47,6 +47,10 @@ def cmd_count(args: argparse.Namespace) -> int:
     from . import yamlio
     from .tree import render, separator
 
+    if args.path is not None:
+        if args.spec is not None or args.hf_config is not None:
+            raise SpecError("give a file, or --spec, or --hf-config: one of them")
+        return _count_file(args)
     if (args.spec is None) == (args.hf_config is None):
         raise SpecError("give --spec '{kind: LSTM, input_size: 300, hidden_size: 128}' or --hf-config config.json")
     spec = args.spec if args.spec is not None else {"hf_config": yamlio.load_path(args.hf_config)}
@@ -86,6 +90,48 @@ def cmd_count(args: argparse.Namespace) -> int:
     for p in r.problems:
         print(f"DISAGREES: {p}")
     return EXIT_OK if r.agrees else EXIT_DISAGREE
+
+
+def _count_file(args: argparse.Namespace) -> int:
+    from .api import dumps
+    from .files import count_file, human, human_bytes
+    from .tree import render
+
+    if args.depth is not None and args.depth < 1:
+        raise SpecError(f"--depth must be 1 or more, got {args.depth}")
+    r = count_file(args.path)
+    if args.json:
+        print(dumps(r.to_dict(args.depth)))
+        return EXIT_OK
+    print(f"{args.path} ({r.format}, {len(r.tensors)} tensors)")
+    if args.depth:
+        print(render(r.tree(args.depth)))
+    elif len(r.tensors) <= 64:
+        rows = [("name", "shape", "dtype", "elements", "bytes", "")]
+        for t in r.tensors:
+            note = "; ".join(x for x in (f"tied to {t.tied_to}" if t.tied_to else "",
+                                         f"state ({t.why_state})" if t.state else "", t.packing) if x)
+            rows.append((t.name, "(" + ", ".join(map(str, t.shape)) + ("," if len(t.shape) == 1 else "") + ")",
+                         t.dtype, f"{t.elements:,}", f"{t.nbytes:,}", note))
+        w = [max(len(x[i]) for x in rows) for i in range(5)]
+        for x in rows:
+            print("  " + "  ".join(x[i].ljust(w[i]) if i < 3 else x[i].rjust(w[i]) for i in range(5)) + f"  {x[5]}".rstrip())
+    else:
+        print(f"  (--depth N shows the module tree, --json lists every tensor)")
+    state = "not separable in this format" if r.state is None else f"{r.state:,}"
+    print(f"parameters     {r.parameters:,} ({human(r.parameters)}), unique; per-name sum {r.per_reference:,}")
+    print(f"state          {state}")
+    for group in r.tied:
+        print(f"tied           {' = '.join(group)}")
+    for dtype, d in r.by_dtype.items():
+        print(f"{dtype:<14} {d['elements']:,} elements, {human_bytes(d['bytes'])}")
+    m = r.memory()
+    print("weights at     " + ", ".join(f"{k} {human_bytes(v)}" for k, v in m["weights"].items()))
+    print(f"training       Adam fp32 {human_bytes(m['training_adam_fp32'])}; mixed precision "
+          f"{human_bytes(m['training_adam_mixed_precision'])} (weights, gradients, moments; no activations)")
+    for n in r.notes:
+        print(f"note: {n}")
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------- check
@@ -282,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="The reference spec and conformance suite for parameter counts.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    c = sub.add_parser("count", help="count one config in one framework")
+    c = sub.add_parser("count", help="count one config in one framework, or a file")
+    c.add_argument("path", nargs="?", help="a file to count: shape list, safetensors (or index), .pt/.bin, "
+                                           ".weights.h5/.keras, .msgpack, .gguf, .onnx, or a model folder")
     c.add_argument("--framework", "-f", default="torch",
                    help="torch, keras, keras-jax, flax-linen or flax-nnx (default: torch)")
     c.add_argument("--spec", help="the config as YAML/JSON, e.g. '{kind: LSTM, input_size: 300, hidden_size: 128}' "

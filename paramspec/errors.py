@@ -39,6 +39,10 @@ class FormulaError(SpecError):
     """A formula that does not parse, uses something outside the whitelist, or does not evaluate."""
 
 
+class FileFormatError(SpecError):
+    """A file that is not what its name says, or is damaged: truncated, inconsistent, hostile."""
+
+
 class NotApplicable(ParamspecError):
     """The framework has no layer, option or model that the case asks for.
 

@@ -1,0 +1,559 @@
+"""One reader per file format. Each reads headers and indexes, never the weights.
+
+Every reader raises :class:`paramspec.FileFormatError` (one line: the file and what is
+wrong) on a bad file, and none runs code from the file: pickles are opened with
+``torch.load(weights_only=True)``, Keras configs are rebuilt in ``safe_mode``.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+from ..errors import FileFormatError
+from . import rules
+from .model import FileTensor
+
+MAX_HEADER = 100 * 2**20  # 100 MB: safetensors' own limit
+MAX_ELEMENTS = 2**53
+
+
+def _check_shape(shape: Any, name: str, where: str) -> tuple[int, ...]:
+    if not isinstance(shape, (list, tuple)) or len(shape) > 16:
+        raise FileFormatError(f"tensor {name!r} has no valid shape ({shape!r})", where)
+    out = []
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise FileFormatError(f"tensor {name!r} has a non-integer dimension {d!r}", where)
+        if d < 0:
+            raise FileFormatError(f"tensor {name!r} has a negative dimension {d}", where)
+        out.append(d)
+    if math.prod(out) > MAX_ELEMENTS:
+        raise FileFormatError(f"tensor {name!r} has {math.prod(out):,} elements, over the 2**53 limit", where)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- shape lists
+def read_shape_list(data: Any, where: str) -> list[FileTensor]:
+    """The course's metadata format: ``[{"name", "shape", "dtype"?, "tied_to"?, "state"?}]``
+    (or ``{"tensors": [...]}``). A missing dtype is float32."""
+    items = data.get("tensors") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        raise FileFormatError("a shape list must be a non-empty list of {name, shape} (or {tensors: [...]})", where)
+    out: list[FileTensor] = []
+    names: dict[str, FileTensor] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or "name" not in item or "shape" not in item:
+            raise FileFormatError(f"entry {i} needs a name and a shape", where)
+        extra = set(item) - {"name", "shape", "dtype", "tied_to", "state"}
+        if extra:
+            raise FileFormatError(f"entry {i} has unknown key {sorted(extra)[0]!r}", where)
+        name = str(item["name"])
+        if name in names:
+            raise FileFormatError(f"tensor {name!r} is listed twice", where)
+        shape = _check_shape(item["shape"], name, where)
+        dtype = rules.dtype_name(item.get("dtype", "float32"))
+        if dtype is None:
+            raise FileFormatError(f"tensor {name!r} has an unknown dtype {item.get('dtype')!r}", where)
+        n = math.prod(shape)
+        t = FileTensor(name, shape, dtype, rules.nbytes(n, dtype),
+                       packing="2 values a byte" if rules.DTYPE_BYTES[dtype] < 1 else "")
+        if "state" in item:
+            if not isinstance(item["state"], bool):
+                raise FileFormatError(f"tensor {name!r}: state must be true or false", where)
+            t.state, t.why_state = item["state"], "declared by the file"
+        else:
+            t.why_state = rules.state_reason(name)
+            t.state = bool(t.why_state)
+        if "tied_to" in item:
+            target = names.get(str(item["tied_to"]))
+            if target is None:
+                raise FileFormatError(f"tensor {name!r} is tied to {item['tied_to']!r}, which is not listed before it", where)
+            if target.shape != shape:
+                raise FileFormatError(f"tensor {name!r} is tied to {target.name!r} of another shape", where)
+            t.tied_to = target.name
+        names[name] = t
+        out.append(t)
+    return out
+
+
+# ----------------------------------------------------------------------------- safetensors
+def read_safetensors(path: Path) -> tuple[list[FileTensor], dict[str, str]]:
+    """The tensors a safetensors file declares, from its header; checked against the file."""
+    where = str(path)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise FileFormatError("is truncated: no 8-byte header length", where)
+        (n,) = struct.unpack("<Q", head)
+        if n > MAX_HEADER:
+            raise FileFormatError(f"declares a {n:,}-byte header, over the 100 MB limit", where)
+        if 8 + n > size:
+            raise FileFormatError(f"declares a {n:,}-byte header, past the end of the {size:,}-byte file", where)
+        raw = f.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise FileFormatError(f"has a header that is not UTF-8 (byte {e.start})", where) from None
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise FileFormatError(f"has a header that is not JSON ({getattr(e, 'msg', 'nested too deeply')})", where) from None
+    if not isinstance(header, dict):
+        raise FileFormatError("has a header that is not a JSON object", where)
+    data_size = size - 8 - n
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict):
+        raise FileFormatError("has a __metadata__ that is not an object", where)
+    out = []
+    spans = []
+    for name, info in header.items():
+        if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+            raise FileFormatError(f"tensor {name!r} lacks dtype, shape or data_offsets", where)
+        dtype = rules.SAFETENSORS_DTYPES.get(info["dtype"]) if isinstance(info["dtype"], str) else None
+        if dtype is None:
+            raise FileFormatError(f"tensor {name!r} has an unknown dtype {info['dtype']!r}", where)
+        shape = _check_shape(info["shape"], name, where)
+        offs = info["data_offsets"]
+        if (not isinstance(offs, list) or len(offs) != 2 or not all(isinstance(o, int) and not isinstance(o, bool)
+                                                                      for o in offs)):
+            raise FileFormatError(f"tensor {name!r} has malformed data_offsets {offs!r}", where)
+        begin, end = offs
+        if not 0 <= begin <= end:
+            raise FileFormatError(f"tensor {name!r} has data_offsets {offs} that run backwards", where)
+        if end > data_size:
+            raise FileFormatError(f"tensor {name!r} runs past the end of the file ({end:,} > {data_size:,} data bytes)", where)
+        elements = math.prod(shape)
+        want = rules.nbytes(elements, dtype)
+        if end - begin != want:
+            raise FileFormatError(f"tensor {name!r} spans {end - begin:,} bytes but {shape} {dtype} needs {want:,}", where)
+        spans.append((begin, end, name))
+        t = FileTensor(name, shape, dtype, end - begin)
+        t.why_state = rules.state_reason(name)
+        t.state = bool(t.why_state)
+        out.append(t)
+    spans.sort()
+    for (b1, e1, n1), (b2, e2, n2) in zip(spans, spans[1:]):
+        if b2 < e1:
+            raise FileFormatError(f"tensors {n1!r} and {n2!r} overlap ({b1}-{e1} and {b2}-{e2})", where)
+    return out, {str(k): str(v) for k, v in metadata.items()}
+
+
+def read_safetensors_index(path: Path) -> list[FileTensor]:
+    """A sharded set: ``model.safetensors.index.json`` and the shards it names."""
+    where = str(path)
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FileFormatError(f"is not a JSON index ({type(e).__name__})", where) from None
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise FileFormatError("has no weight_map", where)
+    shards: dict[str, list[str]] = {}
+    for name, shard in weight_map.items():
+        if not isinstance(shard, str) or Path(shard).is_absolute() or ".." in Path(shard).parts:
+            raise FileFormatError(f"names shard {shard!r} outside its folder", where)
+        shards.setdefault(shard, []).append(name)
+    out = []
+    for shard, names in shards.items():
+        p = path.parent / shard
+        if not p.is_file():
+            raise FileFormatError(f"names shard {shard!r}, which does not exist", where)
+        tensors, _ = read_safetensors(p)
+        have = {t.name for t in tensors}
+        missing = sorted(set(names) - have)
+        if missing:
+            raise FileFormatError(f"maps {missing[0]!r} to {shard}, which does not hold it", where)
+        out += tensors
+    return out
+
+
+# ----------------------------------------------------------------------------- PyTorch
+def read_torch(path: Path) -> tuple[list[FileTensor], list[str]]:
+    """A ``.pt``/``.bin`` state dict or checkpoint, loaded with ``weights_only=True`` and
+    mmap: only tensors and plain containers unpickle, and no weight is read into memory."""
+    where = str(path)
+    try:
+        import torch
+    except ImportError:
+        raise FileFormatError("reading a PyTorch file needs torch: pip install 'paramspec[torch]'", where) from None
+    notes: list[str] = []
+    mmap = zipfile.is_zipfile(path)
+    if not mmap and path.stat().st_size > 2**30:
+        raise FileFormatError("is a legacy (non-zip) torch file over 1 GiB; it cannot be read without loading it", where)
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except Exception as e:  # weights_only refuses any global that is not a tensor or a plain container
+        msg = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+        if "weights_only" in str(e) or type(e).__name__ == "UnpicklingError":
+            raise FileFormatError(f"holds objects that are not tensors (refused, not run): {msg}", where) from None
+        raise FileFormatError(f"is not a readable PyTorch file ({type(e).__name__}: {msg})", where) from None
+    tensors = dict(_torch_tensors(obj, notes))
+    if not tensors:
+        raise FileFormatError("holds no tensors", where)
+    out = []
+    seen: dict[tuple, str] = {}
+    for name, t in tensors.items():
+        dtype = rules.dtype_name(str(t.dtype)) or str(t.dtype).removeprefix("torch.")
+        if dtype not in rules.DTYPE_BYTES:
+            raise FileFormatError(f"tensor {name!r} has an unknown dtype {t.dtype}", where)
+        ft = FileTensor(name, tuple(t.shape), dtype, t.numel() * t.element_size())
+        ft.why_state = rules.state_reason(name)
+        ft.state = bool(ft.why_state)
+        key = (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), tuple(t.stride()), t.dtype)
+        if t.numel() and key in seen:
+            ft.tied_to = seen[key]  # the same storage, offset, shape and strides: one tensor, two names
+        else:
+            seen[key] = name
+        out.append(ft)
+    return out, notes
+
+
+_STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network", "ema")
+
+
+def _torch_tensors(obj: Any, notes: list[str], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        yield prefix.rstrip("."), obj
+        return
+    if isinstance(obj, dict):
+        if not prefix:  # a checkpoint: the model's state dict, not the optimizer's moments
+            for key in _STATE_DICT_KEYS:
+                if isinstance(obj.get(key), dict):
+                    notes.append(f"counted the checkpoint's {key!r} entry")
+                    yield from _torch_tensors(obj[key], notes, "")
+                    return
+            skipped = [k for k in obj if isinstance(k, str) and ("optim" in k.lower() or "scheduler" in k.lower())]
+            if skipped:
+                notes.append(f"left out {', '.join(map(repr, skipped))}: optimizer state, not the model's")
+            obj = {k: v for k, v in obj.items() if k not in skipped}
+        for k, v in obj.items():
+            yield from _torch_tensors(v, notes, f"{prefix}{k}.")
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _torch_tensors(v, notes, f"{prefix}{i}.")
+
+
+# ----------------------------------------------------------------------------- Keras
+def read_keras_h5(f: Any, where: str) -> list[FileTensor]:
+    """Every dataset of a Keras ``.weights.h5`` (paths like ``layers/dense/vars/0``)."""
+    try:
+        import h5py
+    except ImportError:
+        raise FileFormatError("reading a Keras file needs h5py: pip install 'paramspec[keras]'", where) from None
+    out: list[FileTensor] = []
+    try:
+        with h5py.File(f, "r") as h5:
+            def visit(name: str, obj: Any) -> None:
+                if isinstance(obj, h5py.Dataset):
+                    dtype = rules.dtype_name(str(obj.dtype))
+                    if dtype is None:
+                        raise FileFormatError(f"dataset {name!r} has an unsupported dtype {obj.dtype}", where)
+                    shape = _check_shape(list(obj.shape), name, where)
+                    out.append(FileTensor(name, shape, dtype, rules.nbytes(math.prod(shape), dtype)))
+            h5.visititems(visit)
+    except FileFormatError:
+        raise
+    except Exception as e:
+        raise FileFormatError(f"is not a readable HDF5 file ({type(e).__name__}: {str(e)[:120]})", where) from None
+    return out
+
+
+def read_keras_archive(path: Path) -> tuple[list[FileTensor], bool, list[str]]:
+    """A ``.keras`` archive: its weights, with state marked by rebuilding the model from its
+    config (``safe_mode``, no weights, under ``StatelessScope``) when Keras is installed."""
+    where = str(path)
+    try:
+        z = zipfile.ZipFile(path)
+        names = z.namelist()
+    except (zipfile.BadZipFile, OSError) as e:
+        raise FileFormatError(f"is not a readable .keras archive ({e})", where) from None
+    if "model.weights.h5" not in names or "config.json" not in names:
+        raise FileFormatError("is not a .keras archive (no config.json and model.weights.h5)", where)
+    with z.open("model.weights.h5") as member:
+        tensors = read_keras_h5(io.BufferedReader(member), where)  # type: ignore[arg-type]
+    notes: list[str] = []
+    try:
+        config = json.loads(z.read("config.json").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise FileFormatError("has a config.json that is not JSON", where) from None
+    known = _keras_trainable(config, notes)
+    if known is None:
+        return tensors, False, notes
+    for t in tensors:
+        parts = t.name.split("/")
+        if len(parts) >= 3 and parts[-2] == "vars":
+            flag = known.get((parts[-3], int(parts[-1])))
+            if flag is None:
+                notes.append(f"no layer {parts[-3]!r} in the config; state not separated")
+                return tensors, False, notes
+            t.state, t.why_state = (not flag), ("non-trainable in the model's config" if not flag else "")
+    return tensors, True, notes
+
+
+def _keras_trainable(config: dict, notes: list[str]) -> dict[tuple[str, int], bool] | None:
+    try:
+        import keras
+    except ImportError:
+        notes.append("Keras is not installed: state (non-trainable weights) is not separated")
+        return None
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        out: dict[tuple[str, int], bool] = {}
+        for layer in model._flatten_layers(include_self=True, recursive=True):
+            variables = list(layer._trainable_variables) + list(layer._non_trainable_variables)
+            n_trainable = len(layer._trainable_variables)
+            for i, _ in enumerate(variables):
+                out[(layer.name, i)] = i < n_trainable and layer.trainable
+        return out
+    except Exception as e:
+        notes.append(f"could not rebuild the model from its config ({type(e).__name__}); state not separated")
+        return None
+    finally:
+        keras.backend.clear_session(free_memory=False)
+
+
+# ----------------------------------------------------------------------------- Flax msgpack
+class _Msgpack:
+    """A streaming msgpack reader that keeps array headers and seeks past array data."""
+
+    def __init__(self, f: BinaryIO, size: int, where: str):
+        self.f, self.size, self.where = f, size, where
+        self.depth = 0
+
+    def read(self, n: int) -> bytes:
+        b = self.f.read(n)
+        if len(b) < n:
+            raise FileFormatError("is truncated", self.where)
+        return b
+
+    def skip(self, n: int) -> None:
+        pos = self.f.tell()
+        if pos + n > self.size:
+            raise FileFormatError("is truncated (an array runs past the end)", self.where)
+        self.f.seek(pos + n)
+
+    def uint(self, n: int) -> int:
+        return int.from_bytes(self.read(n), "big")
+
+    def value(self, skip_bin: bool = False) -> Any:
+        b = self.read(1)[0]
+        if b <= 0x7F:
+            return b
+        if b >= 0xE0:
+            return b - 0x100
+        if 0x80 <= b <= 0x8F:
+            return self.map(b & 0x0F)
+        if 0x90 <= b <= 0x9F:
+            return self.array(b & 0x0F)
+        if 0xA0 <= b <= 0xBF:
+            return self.str(b & 0x1F)
+        simple = {0xC0: None, 0xC2: False, 0xC3: True}
+        if b in simple:
+            return simple[b]
+        if b in (0xC4, 0xC5, 0xC6):
+            n = self.uint({0xC4: 1, 0xC5: 2, 0xC6: 4}[b])
+            if skip_bin:
+                self.skip(n)
+                return _Bin(n)
+            if n > MAX_HEADER:
+                raise FileFormatError(f"has a {n:,}-byte binary value where a header belongs", self.where)
+            return self.read(n)
+        if b in (0xC7, 0xC8, 0xC9):
+            n = self.uint({0xC7: 1, 0xC8: 2, 0xC9: 4}[b])
+            return self.ext(self.read(1)[0], n)
+        if 0xD4 <= b <= 0xD8:
+            return self.ext(self.read(1)[0], 1 << (b - 0xD4))
+        if b == 0xCA:
+            return struct.unpack(">f", self.read(4))[0]
+        if b == 0xCB:
+            return struct.unpack(">d", self.read(8))[0]
+        if 0xCC <= b <= 0xCF:
+            return self.uint(1 << (b - 0xCC))
+        if 0xD0 <= b <= 0xD3:
+            n = 1 << (b - 0xD0)
+            return int.from_bytes(self.read(n), "big", signed=True)
+        if b in (0xD9, 0xDA, 0xDB):
+            return self.str(self.uint({0xD9: 1, 0xDA: 2, 0xDB: 4}[b]))
+        if b in (0xDC, 0xDD):
+            return self.array(self.uint(2 if b == 0xDC else 4))
+        if b in (0xDE, 0xDF):
+            return self.map(self.uint(2 if b == 0xDE else 4))
+        raise FileFormatError(f"has an invalid msgpack byte 0x{b:02x}", self.where)
+
+    def str(self, n: int) -> str:
+        if n > MAX_HEADER:
+            raise FileFormatError("has an oversized string", self.where)
+        try:
+            return self.read(n).decode("utf-8")
+        except UnicodeDecodeError:
+            raise FileFormatError("has a key that is not UTF-8", self.where) from None
+
+    def _nest(self) -> None:
+        self.depth += 1
+        if self.depth > 64:
+            raise FileFormatError("nests too deeply", self.where)
+
+    def array(self, n: int) -> list:
+        self._nest()
+        out = [self.value() for _ in range(n)]
+        self.depth -= 1
+        return out
+
+    def map(self, n: int) -> dict:
+        self._nest()
+        out = {}
+        for _ in range(n):
+            k = self.value()
+            out[str(k)] = self.value()
+        self.depth -= 1
+        return out
+
+    def ext(self, code: int, n: int) -> Any:
+        end = self.f.tell() + n
+        if end > self.size:
+            raise FileFormatError("is truncated (an extension runs past the end)", self.where)
+        if code in (1, 3):  # flax's ndarray and numpy scalar: msgpack of (shape, dtype name, buffer)
+            kind = self.read(1)[0]
+            if not 0x90 <= kind <= 0x9F or (kind & 0x0F) != 3:
+                raise FileFormatError("has a malformed array header", self.where)
+            shape = self.value()
+            dtype = self.value()
+            buf = self.value(skip_bin=True)
+            self.f.seek(end)
+            return _Array(shape, dtype, buf.n if isinstance(buf, _Bin) else len(buf))
+        self.skip(n)  # a native complex or an unknown extension: no tensor
+        return None
+
+
+class _Bin:
+    def __init__(self, n: int):
+        self.n = n
+
+
+class _Array:
+    def __init__(self, shape: Any, dtype: Any, nbytes: int):
+        self.shape, self.dtype, self.nbytes = shape, dtype, nbytes
+
+
+def read_flax_msgpack(path: Path) -> tuple[list[FileTensor], bool, list[str]]:
+    """``flax.serialization.to_bytes`` output. Top-level keys that are Flax collections mark
+    state (``params`` is trainable; ``batch_stats`` and the rest are state); a bare
+    parameter tree is all parameters, except by the name rules."""
+    where = str(path)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        tree = _Msgpack(f, size, where).value()
+        if f.tell() != size:
+            raise FileFormatError(f"has {size - f.tell():,} bytes after its data", where)
+    if not isinstance(tree, dict):
+        raise FileFormatError("is not a msgpack map of arrays", where)
+    notes: list[str] = []
+    collections = "params" in tree and all(isinstance(v, dict) for v in tree.values())
+    if collections:
+        notes.append("Flax collections: 'params' is trainable, the others are state")
+    out: list[FileTensor] = []
+
+    def walk(node: Any, path_: list[str]) -> None:
+        if isinstance(node, dict) and "__msgpack_chunked_array__" in node:  # flax splits arrays over 1 GiB
+            chunks = [c for c in (node.get("chunks") or {}).values() if isinstance(c, _Array)]
+            if not chunks or not isinstance(node.get("shape"), list):
+                raise FileFormatError(f"chunked array {'/'.join(path_)!r} is malformed", where)
+            node = _Array(node["shape"], chunks[0].dtype, sum(c.nbytes for c in chunks))
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, path_ + [k])
+        elif isinstance(node, _Array):
+            name = "/".join(path_)
+            shape = _check_shape(node.shape, name, where)
+            dtype = rules.dtype_name(node.dtype) if isinstance(node.dtype, str) else None
+            if dtype is None:
+                raise FileFormatError(f"array {name!r} has an unknown dtype {node.dtype!r}", where)
+            t = FileTensor(name, shape, dtype, node.nbytes)
+            if node.nbytes != rules.nbytes(math.prod(shape), dtype):
+                raise FileFormatError(f"array {name!r} holds {node.nbytes:,} bytes, not what {shape} {dtype} needs", where)
+            if collections and path_[0] != "params":
+                t.state, t.why_state = True, f"Flax collection {path_[0]!r}"
+            elif not collections:
+                t.why_state = rules.state_reason(name)
+                t.state = bool(t.why_state)
+            out.append(t)
+
+    walk(tree, [])
+    if not out:
+        raise FileFormatError("holds no arrays", where)
+    return out, True, notes
+
+
+# ----------------------------------------------------------------------------- GGUF
+def read_gguf(path: Path) -> tuple[list[FileTensor], list[str]]:
+    """A GGUF file through the ``gguf`` package (memory-mapped; tensor infos only)."""
+    where = str(path)
+    try:
+        import gguf
+    except ImportError:
+        raise FileFormatError("reading GGUF needs the gguf package: pip install gguf", where) from None
+    with open(path, "rb") as f:
+        if f.read(4) != b"GGUF":
+            raise FileFormatError("is not a GGUF file (no GGUF magic)", where)
+    try:
+        reader = gguf.GGUFReader(str(path), "r")
+    except Exception as e:
+        raise FileFormatError(f"is not a readable GGUF file ({type(e).__name__}: {str(e)[:120]})", where) from None
+    out = []
+    notes = []
+    for t in reader.tensors:
+        qtype = gguf.GGMLQuantizationType(t.tensor_type)
+        shape = _check_shape([int(d) for d in reversed(list(t.shape))], t.name, where)
+        name = qtype.name
+        dtype = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64",
+                 "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64"}.get(name, name.lower())
+        block, type_size = gguf.GGML_QUANT_SIZES[qtype]
+        packing = "" if block == 1 else f"{name}: blocks of {block} values in {type_size} bytes"
+        ft = FileTensor(t.name, shape, dtype, int(t.n_bytes), elements=int(t.n_elements), packing=packing)
+        ft.why_state = rules.state_reason(t.name)
+        ft.state = bool(ft.why_state)
+        out.append(ft)
+    if any(t.packing for t in out):
+        notes.append("quantized GGUF tensors count their logical (unpacked) elements")
+    return out, notes
+
+
+# ----------------------------------------------------------------------------- ONNX
+ONNX_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 9: "bool",
+               10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 16: "bfloat16", 17: "float8_e4m3fn",
+               19: "float8_e5m2", 21: "uint4", 22: "int4", 23: "float4_e2m1fn"}
+
+
+def read_onnx(path: Path) -> list[FileTensor]:
+    """An ONNX model's initializers (external data is not loaded)."""
+    where = str(path)
+    try:
+        import onnx
+    except ImportError:
+        raise FileFormatError("reading ONNX needs the onnx package: pip install onnx", where) from None
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as e:
+        raise FileFormatError(f"is not a readable ONNX model ({type(e).__name__})", where) from None
+    out = []
+    for init in model.graph.initializer:
+        dtype = ONNX_DTYPES.get(init.data_type)
+        if dtype is None:
+            raise FileFormatError(f"initializer {init.name!r} has an unsupported data_type {init.data_type}", where)
+        shape = _check_shape(list(init.dims), init.name, where)
+        n = math.prod(shape)
+        ft = FileTensor(init.name, shape, dtype, rules.nbytes(n, dtype),
+                        packing="2 values a byte" if rules.DTYPE_BYTES[dtype] < 1 else "")
+        ft.why_state = rules.state_reason(init.name)
+        ft.state = bool(ft.why_state)
+        out.append(ft)
+    if not out:
+        raise FileFormatError("has no initializers", where)
+    return out

@@ -1,0 +1,77 @@
+"""The documented rules a file reader applies where a file marks nothing itself.
+
+State by name. A tensor is state when its last name component is one of ``STATE_NAMES``
+(BatchNorm running statistics in torch, Keras and Flax spellings; torch's
+``num_batches_tracked``; Hugging Face's index buffers; rotary ``inv_freq``; attention
+masks saved as ``attn.bias``/``masked_bias`` by old GPT-2 checkpoints).
+
+Ties by name. Hugging Face ties an LM head to the input embedding when the model's
+config.json says ``tie_word_embeddings`` (default true for gpt2, false for llama,
+mistral and qwen2); ``HF_TIED`` lists the names it ties. A file that stores both names
+with equal shapes counts the pair once.
+
+Packing. Sub-byte dtypes (``int4``, ``uint4``, ``float4``; GGUF's quantized blocks) give
+their logical element count; GPTQ/AWQ ``qweight``/``qzeros`` int32 tensors hold 32/bits
+values each (bits from config.json's quantization_config).
+"""
+from __future__ import annotations
+
+import re
+
+# bytes per element; None for sub-byte dtypes (see BITS)
+DTYPE_BYTES: dict[str, float] = {
+    "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2,
+    "float8_e4m3fn": 1, "float8_e5m2": 1, "float8_e4m3fnuz": 1, "float8_e5m2fnuz": 1, "float8_e8m0fnu": 1,
+    "int64": 8, "int32": 4, "int16": 2, "int8": 1, "uint64": 8, "uint32": 4, "uint16": 2, "uint8": 1,
+    "bool": 1, "complex64": 8, "complex128": 16,
+    "int4": 0.5, "uint4": 0.5, "float4_e2m1fn": 0.5,
+}
+
+# safetensors dtype codes -> names
+SAFETENSORS_DTYPES = {
+    "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
+    "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2", "F8_E8M0": "float8_e8m0fnu",
+    "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8",
+    "U64": "uint64", "U32": "uint32", "U16": "uint16", "U8": "uint8", "BOOL": "bool",
+    "C64": "complex64", "F4": "float4_e2m1fn",
+}
+
+ALIASES = {"float": "float32", "half": "float16", "double": "float64", "long": "int64", "int": "int32",
+           "fp32": "float32", "fp16": "float16", "bf16": "bfloat16", "f32": "float32", "f16": "float16",
+           "fp8": "float8_e4m3fn", "float8": "float8_e4m3fn"}
+
+STATE_NAMES = frozenset({
+    "running_mean", "running_var", "num_batches_tracked",        # torch BatchNorm / InstanceNorm
+    "moving_mean", "moving_variance",                             # Keras BatchNormalization
+    "position_ids", "token_type_ids", "inv_freq",                 # Hugging Face index buffers, rotary
+    "masked_bias",                                                # old GPT-2 checkpoints
+})
+_GPT2_MASK = re.compile(r"(^|[./])attn[./]bias$")  # GPT-2's causal mask buffer, not a learned bias
+
+HF_TIED = {  # head name -> the embedding names it is tied to
+    "lm_head.weight": ("model.embed_tokens.weight", "transformer.wte.weight", "embed_tokens.weight",
+                       "wte.weight", "model.decoder.embed_tokens.weight"),
+    "cls.predictions.decoder.weight": ("bert.embeddings.word_embeddings.weight",),
+}
+HF_TIE_DEFAULT = {"gpt2": True, "bert": True}  # model_types whose config class defaults to tying
+
+
+def dtype_name(raw: str) -> str | None:
+    """A canonical dtype name, or None when unknown."""
+    name = str(raw).lower().removeprefix("torch.")
+    name = ALIASES.get(name, name)
+    return name if name in DTYPE_BYTES else None
+
+
+def nbytes(elements: int, dtype: str) -> int:
+    return int(-(-elements * DTYPE_BYTES[dtype] // 1))
+
+
+def state_reason(name: str) -> str:
+    """Why a tensor is state by name, or '' when it is not."""
+    leaf = re.split(r"[./]", name)[-1]
+    if leaf in STATE_NAMES:
+        return f"name rule: {leaf}"
+    if _GPT2_MASK.search(name):
+        return "name rule: GPT-2's attn.bias causal mask"
+    return ""
