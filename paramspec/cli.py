@@ -135,6 +135,38 @@ def _count_file(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- check
+def _targets(requested: Sequence[str] | None) -> list[str]:
+    """The targets asked for (checked and installed), or every installed one."""
+    from .targets import TARGETS, installed, target
+
+    wanted = _split(requested)
+    for t in wanted:
+        target(t)
+    if not wanted:
+        wanted = [t for t in TARGETS if installed(t)]
+        if not wanted:
+            raise SpecError("no framework is installed; install one, e.g. pip install 'paramspec[torch]'")
+    missing = [t for t in wanted if not installed(t)]
+    if missing:
+        raise FrameworkUnavailable(f"not installed: {', '.join(missing)}")
+    return wanted
+
+
+def _run_child(target_name: str, argv: list[str]) -> subprocess.CompletedProcess:
+    """``python -m paramspec ARGV`` for one target, in its own process: Keras fixes its backend
+    at import, and one framework per process keeps memory and imports apart."""
+    from .targets import TARGETS
+
+    env = {**os.environ, **TARGETS[target_name].env,
+           "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
+    return subprocess.run([sys.executable, "-m", "paramspec", *argv], env=env, capture_output=True, text=True)
+
+
+def _child_failed(target_name: str, what: str, proc: subprocess.CompletedProcess) -> SpecError:
+    last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+    return SpecError(f"the {target_name} {what} failed (exit {proc.returncode}): {last}")
+
+
 def _run_in_process(target_name: str, kinds: list[str], record_file: Path | None, quiet: bool):
     from .compare import FAIL, NA, run_case
     from .loader import load_spec
@@ -160,24 +192,13 @@ def _run_in_process(target_name: str, kinds: list[str], record_file: Path | None
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .loader import load_spec
-    from .report import markdown, merge, read_records, text_table
-    from .targets import TARGETS, installed, target
+    from .report import merge, read_records, text_table
 
     kinds = _split(args.kind)
     spec = load_spec()
     for k in kinds:
         spec.kind(k, "--kind")
-    wanted = _split(args.framework)
-    for t in wanted:
-        target(t)
-    if not wanted:
-        wanted = [t for t in TARGETS if installed(t)]
-        if not wanted:
-            raise SpecError("no framework is installed; install one, e.g. pip install 'paramspec[torch]'")
-    else:
-        missing = [t for t in wanted if not installed(t)]
-        if missing:
-            raise FrameworkUnavailable(f"not installed: {', '.join(missing)}")
+    wanted = _targets(args.framework)
     if args.record_file:  # a child run: one target, in this process
         if len(wanted) != 1:
             raise SpecError("--record-file takes exactly one --framework")
@@ -185,20 +206,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_DISAGREE if fails else EXIT_OK
     record_dir = Path(args.record_dir) if args.record_dir else Path(tempfile.mkdtemp(prefix="paramspec-"))
     files = []
-    for t in wanted:  # one process per target: Keras fixes its backend at import
+    for t in wanted:
         path = record_dir / f"{t}.json"
         if path.exists():
             path.unlink()
-        env = {**os.environ, **TARGETS[t].env, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
-        cmd = [sys.executable, "-m", "paramspec", "check", "--framework", t, "--record-file", str(path), "--quiet"]
+        argv = ["check", "--framework", t, "--record-file", str(path), "--quiet"]
         for k in kinds:
-            cmd += ["--kind", k]
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            argv += ["--kind", k]
+        proc = _run_child(t, argv)
         lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(t)]
         print(lines[-1] if lines else f"{t}: exit {proc.returncode}", file=sys.stderr)
         if proc.returncode not in (EXIT_OK, EXIT_DISAGREE) or not path.exists():
-            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-            raise SpecError(f"the {t} run failed (exit {proc.returncode}): {tail}")
+            raise _child_failed(t, "run", proc)
         files.append(read_records(path))
     m = merge(files)
     print(text_table(m))
@@ -239,17 +258,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- audit
 def cmd_audit(args: argparse.Namespace) -> int:
     from . import audit as A
-    from .targets import TARGETS, installed, target
 
     course = A.load_course(args.course)
-    wanted = _split(args.framework)
-    for t in wanted:
-        target(t)
-    if not wanted:
-        wanted = [t for t in TARGETS if installed(t)]
-    missing = [t for t in wanted if not installed(t)]
-    if missing:
-        raise FrameworkUnavailable(f"not installed: {', '.join(missing)}")
+    wanted = _targets(args.framework)
     if args.part_file:  # a child run: one target, in this process
         if len(wanted) != 1:
             raise SpecError("--part-file takes exactly one --framework")
@@ -261,14 +272,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         parts[wanted[0]] = A.audit_target(course, wanted[0])
     else:
         with tempfile.TemporaryDirectory(prefix="paramspec-audit-") as tmp:
-            for t in wanted:  # one process per target: Keras fixes its backend at import
+            for t in wanted:
                 path = Path(tmp) / f"{t}.json"
-                env = {**os.environ, **TARGETS[t].env, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
-                proc = subprocess.run([sys.executable, "-m", "paramspec", "audit", str(args.course), "--framework", t,
-                                       "--part-file", str(path)], env=env, capture_output=True, text=True)
+                proc = _run_child(t, ["audit", str(args.course), "--framework", t, "--part-file", str(path)])
                 if proc.returncode != EXIT_OK or not path.exists():
-                    tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
-                    raise SpecError(f"the {t} audit failed (exit {proc.returncode}): {tail}")
+                    raise _child_failed(t, "audit", proc)
                 parts[t] = json.loads(path.read_text())
                 print(f"{t}: audited", file=sys.stderr)
     report = A.audit(course, wanted, parts)

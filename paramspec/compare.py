@@ -110,7 +110,9 @@ def run_case(spec: Spec, case: Case, adapter: Any) -> Record:
         built = adapter.build(case.kind.name, case.values)
     except NotApplicable as e:
         if declared:
-            return Record(**base, verdict=NA, reason=declared)
+            canon = case.expected(None)
+            return Record(**base, verdict=NA, reason=declared,
+                          expected={"canonical_params": canon.params, "canonical_state": canon.state})
         return Record(**base, verdict=FAIL, reason=e.reason, problems=[
             "the adapter cannot build this case, and the spec does not record it as n/a"])
     except Exception as e:  # a framework error is a failure of this case, not of the run
