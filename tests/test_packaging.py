@@ -37,3 +37,12 @@ def test_the_installed_distribution_adds_only_paramspec():
     files = {str(f) for f in dist.files}
     assert "paramspec/spec/layers/recurrent.yaml" in files
     assert "paramspec/adapters/torch_adapter.py" in files
+
+
+def test_the_pytest_plugin_is_an_entry_point():
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert cfg["entry-points"]["pytest11"] == {"paramspec": "paramspec.pytest_plugin"}
+    if from_checkout():
+        return  # nothing is installed; tox installs the wheel, where the entry point must be registered
+    eps = importlib.metadata.entry_points(group="pytest11")
+    assert any(ep.name == "paramspec" and ep.value == "paramspec.pytest_plugin" for ep in eps)
