@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,7 +196,7 @@ def load_course(path: Path | str, spec: Spec | None = None) -> Course:
 
 
 # ----------------------------------------------------------------------------- measuring
-_INDEXED = __import__("re").compile(r"^([A-Za-z][A-Za-z0-9_]*)\[(\d)\]$")
+_INDEXED = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\[(\d)\]$")
 
 
 def spec_values(entry: Entry, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -389,8 +390,8 @@ def fit_difference(entry: Entry, measure: Callable[[Mapping[str, int]], int], sp
                       f"in {', '.join(names)}", len(points), polynomial=False)
 
 
-_INDEX = __import__("re").compile(r"(?<=[./_])\d+(?=[./]|$)")
-_DIGITS = __import__("re").compile(r"\d+")
+_INDEX = re.compile(r"(?<=[./_])\d+(?=[./]|$)")
+_DIGITS = re.compile(r"\d+")
 
 
 def _pattern(name: str) -> str:
@@ -585,21 +586,21 @@ def audit(course: Course, targets: list[str], per_target: Mapping[str, dict[str,
         exs = []
         for i, ex in enumerate(entry.examples):
             claims = check_example(entry, ex)
-            wrong += sum(c["arithmetic_ok"] is False for c in claims[:-1] if final_claim(ex) is not None) \
-                + sum(c["arithmetic_ok"] is False for c in claims if final_claim(ex) is None)
             final = final_claim(ex)
+            at = ex.claims.index(final) if final is not None else None
+            # a wrong step counts once; the bottom line counts once, wrong by arithmetic or in a framework
+            wrong += sum(c["arithmetic_ok"] is False for j, c in enumerate(claims) if j != at)
             truth = {}
             if final is not None:
                 for t in targets:
                     readings = per_target[t][entry.id].get("example_readings") or []
                     got = readings[i] if i < len(readings) else None
-                    truth[t] = {"reading": got, "claim_true": got == final.value if not isinstance(got, int)
-                                else final.matches(got)}
-                    if isinstance(got, int) and not final.matches(got):
-                        wrong += 1
+                    truth[t] = {"reading": got,
+                                "claim_true": final.matches(got) if isinstance(got, int) else None}
+                wrong += claims[at]["arithmetic_ok"] is False or any(v["claim_true"] is False for v in truth.values())
             exs.append({"values": ex.values, "text": ex.text, "claims": claims,
                         "claimed": final.value if final else None,
-                        "formula_value": claims[[c for c in ex.claims].index(final)]["formula_value"] if final else None,
+                        "formula_value": claims[at]["formula_value"] if final else None,
                         "readings": {t: v["reading"] for t, v in truth.items()},
                         "true_in": {t: v["claim_true"] for t, v in truth.items()},
                         "arithmetic_ok": all(c["arithmetic_ok"] is not False for c in claims)})
