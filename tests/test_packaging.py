@@ -24,6 +24,9 @@ def test_the_core_imports_no_framework():
 def test_pyproject_ships_everything_under_the_paramspec_namespace():
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert all(p == "paramspec" or p.startswith("paramspec.") for p in cfg["packages"])
+    subpackages = {"paramspec." + ".".join(p.parent.relative_to(ROOT / "paramspec").parts)
+                   for p in (ROOT / "paramspec").rglob("__init__.py") if p.parent != ROOT / "paramspec"}
+    assert subpackages <= set(cfg["packages"]), "a subpackage of paramspec/ is not listed in pyproject.toml"
     assert cfg["package-dir"] == {"paramspec": "paramspec", "paramspec.adapters": "adapters", "paramspec.spec": "spec"}
 
 
