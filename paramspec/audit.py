@@ -29,7 +29,7 @@ from ._layout import spec_root
 from .errors import FormulaError, NotApplicable, SpecError
 from .formula import Formula, parse
 from .loader import Kind, Spec, load_spec
-from .reading import Reading, Tensor
+from .reading import Reading
 
 DEFAULT_MAX_DEGREE = 4
 VERIFY_POINTS = 3

@@ -117,7 +117,7 @@ def _count_file(args: argparse.Namespace) -> int:
         for x in rows:
             print("  " + "  ".join(x[i].ljust(w[i]) if i < 3 else x[i].rjust(w[i]) for i in range(5)) + f"  {x[5]}".rstrip())
     else:
-        print(f"  (--depth N shows the module tree, --json lists every tensor)")
+        print("  (--depth N shows the module tree, --json lists every tensor)")
     state = "not separable in this format" if r.state is None else f"{r.state:,}"
     print(f"parameters     {r.parameters:,} ({human(r.parameters)}), unique; per-name sum {r.per_reference:,}")
     print(f"state          {state}")

@@ -7,8 +7,6 @@ new course files in each active target, against the spec and the committed repor
 import functools
 import json
 import random
-import shutil
-from pathlib import Path
 
 import pytest
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import paramspec
-from conftest import ROOT, run_cli
+from conftest import run_cli
 from paramspec.errors import FileFormatError
 from paramspec.targets import TARGETS
 
