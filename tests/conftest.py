@@ -59,9 +59,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(("case", "target_name"), params)
     elif "target_name" in metafunc.fixturenames:
         metafunc.parametrize("target_name", TARGET_NAMES)
-    elif "cli_target" in metafunc.fixturenames:
-        # the CLI's plumbing is the same for every target: one subprocess run per env is enough
-        metafunc.parametrize("cli_target", TARGET_NAMES[:1])
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +85,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     for target, records in _RECORDS.items():
         write_records(Path(out) / f"{target}.json", target, records[0].framework_version, records)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the CLI in this process (``paramspec.cli.main``): exit code, stdout, stderr.
+
+    The framework envs use it: the process boundary is tested once, framework-free, in the
+    spec env (``run_cli``), and each new process would import the framework again.
+    """
+    from paramspec.cli import main
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(list(args), code, out, err)
+    return run
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path | None = None,

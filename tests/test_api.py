@@ -4,10 +4,9 @@ import json
 import pytest
 
 import paramspec
-from conftest import run_cli
 from paramspec.targets import TARGETS
 
-pytestmark = pytest.mark.framework  # cli_target tests too: they need a framework
+pytestmark = pytest.mark.framework
 
 LSTM = {"kind": "LSTM", "input_size": 300, "hidden_size": 128}
 
@@ -52,11 +51,11 @@ def test_not_applicable_raises_with_the_reason(target_name):
     assert info.value.reason == case.not_applicable_reason(fw)
 
 
-def test_cli_not_applicable_exits_3(cli_target):
+def test_cli_not_applicable_exits_3(target_name, cli):
     spec = paramspec.load_spec()
-    fw = TARGETS[cli_target].framework
+    fw = TARGETS[target_name].framework
     case = next(c for c in spec.cases() if c.not_applicable_reason(fw))
-    p = run_cli("count", "--framework", cli_target, "--spec", json.dumps(case.config()), env=TARGETS[cli_target].env)
+    p = cli("count", "--framework", target_name, "--spec", json.dumps(case.config()))
     assert p.returncode == 3 and p.stderr.strip() == f"paramspec: n/a: {case.not_applicable_reason(fw)}"
 
 
@@ -65,22 +64,19 @@ def test_bad_input_raises_spec_error(target_name):
         paramspec.count({**LSTM, "hidden_size": -1}, framework=target_name)
 
 
-def test_cli_count_table_and_json(cli_target):
-    target_name = cli_target
-    env = TARGETS[target_name].env
-    p = run_cli("count", "--framework", target_name, "--spec", json.dumps(LSTM), env=env)
+def test_cli_count_table_and_json(target_name, cli):
+    p = cli("count", "--framework", target_name, "--spec", json.dumps(LSTM))
     assert p.returncode == 0, p.stderr
     assert f"LSTM[in300-h128] in {target_name}" in p.stdout and "trainable" in p.stdout and "✓" in p.stdout
-    p = run_cli("count", "--framework", target_name, "--spec", json.dumps(LSTM), "--json", env=env)
+    p = cli("count", "--framework", target_name, "--spec", json.dumps(LSTM), "--json")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["agrees"] and d["trainable"] == d["formula"]["params"] == PUBLISHED_LSTM_300_128[d["framework"]]
 
 
-def test_cli_check_one_kind_writes_records_and_matrix(cli_target, tmp_path):
-    target_name = cli_target
-    p = run_cli("check", "--framework", target_name, "--kind", "GRU", "--record-dir", str(tmp_path),
-                "--markdown", str(tmp_path / "m.md"), "--json", str(tmp_path / "m.json"), env=TARGETS[target_name].env)
+def test_cli_check_one_kind_writes_records_and_matrix(target_name, cli, tmp_path):
+    p = cli("check", "--framework", target_name, "--kind", "GRU", "--record-dir", str(tmp_path),
+            "--markdown", str(tmp_path / "m.md"), "--json", str(tmp_path / "m.json"))
     assert p.returncode == 0, p.stderr
     assert "GRU[in300-h128]" in p.stdout
     doc = json.loads((tmp_path / f"{target_name}.json").read_text())

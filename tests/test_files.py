@@ -321,7 +321,7 @@ def test_a_keras_archive_separates_state(target_name, tmp_path):
 
 
 @pytest.mark.framework
-def test_a_hostile_pickle_is_refused_and_never_runs(target_name, tmp_path):
+def test_a_hostile_pickle_is_refused_and_never_runs(target_name, cli, tmp_path):
     if TARGETS[target_name].framework != "torch":
         return
     import pickle
@@ -337,8 +337,8 @@ def test_a_hostile_pickle_is_refused_and_never_runs(target_name, tmp_path):
     import torch
     torch.save({"w": torch.zeros(2)}, tmp_path / "ok.pt")
     legacy = tmp_path / "evil.bin"
-    legacy.write_bytes(pickle.dumps({"w": Evil()}))
-    p = run_cli("count", str(legacy))
+    legacy.write_bytes(pickle.dumps({"w": Evil()}, protocol=2))
+    p = cli("count", str(legacy))
     assert p.returncode == 2 and "refused, not run" in p.stderr and not marker.exists(), p.stderr
     # the same payload inside a torch zip archive
     with zipfile.ZipFile(tmp_path / "ok.pt") as z:
@@ -349,9 +349,9 @@ def test_a_hostile_pickle_is_refused_and_never_runs(target_name, tmp_path):
     with zipfile.ZipFile(tmp_path / "evil.pt", "w") as z:
         for n, data in members.items():
             z.writestr(n, data)
-    p = run_cli("count", str(tmp_path / "evil.pt"))
+    p = cli("count", str(tmp_path / "evil.pt"))
     assert p.returncode == 2 and "refused, not run" in p.stderr and not marker.exists(), p.stderr
     trunc = tmp_path / "truncated.pt"
     trunc.write_bytes((tmp_path / "ok.pt").read_bytes()[:200])
-    p = run_cli("count", str(trunc))
+    p = cli("count", str(trunc))
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr

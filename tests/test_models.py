@@ -4,7 +4,6 @@ import json
 import pytest
 
 import paramspec
-from conftest import run_cli
 from paramspec.targets import TARGETS
 
 pytestmark = pytest.mark.framework
@@ -52,10 +51,9 @@ def test_named_counts_and_the_tree(target_name):
         assert any(n.tied_from for n in top)
 
 
-def test_cli_depth_and_json_tree(cli_target):
-    target_name = cli_target
-    p = run_cli("count", "-f", target_name, "--spec", "{model: resnet, preset: resnet18, num_classes: 10}",
-                "--depth", "2", "--json", env=TARGETS[target_name].env)
+def test_cli_depth_and_json_tree(target_name, cli):
+    p = cli("count", "-f", target_name, "--spec", "{model: resnet, preset: resnet18, num_classes: 10}",
+            "--depth", "2", "--json")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["case"] == "resnet[resnet18-cls10]" and d["agrees"]
@@ -73,12 +71,12 @@ def test_hf_config_json_as_is(target_name):
     assert r.agrees and r.trainable == r.formula["params"], r.problems
 
 
-def test_cli_hf_config_file(cli_target, tmp_path):
+def test_cli_hf_config_file(target_name, cli, tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(HF_QWEN))
-    p = run_cli("count", "-f", cli_target, "--hf-config", str(path), "--json", env=TARGETS[cli_target].env)
+    p = cli("count", "-f", target_name, "--hf-config", str(path), "--json")
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["trainable"] == paramspec.count({"hf_config": HF_QWEN}, framework=cli_target).trainable
+    assert json.loads(p.stdout)["trainable"] == paramspec.count({"hf_config": HF_QWEN}, framework=target_name).trainable
 
 
 SMALL = [
