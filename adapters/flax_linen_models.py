@@ -17,6 +17,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from .architectures import MOBILENET_V2_SETTINGS, VGG_CFGS, make_divisible
 from .base import Built
 
 
@@ -33,12 +34,6 @@ def _init(module: nn.Module, *inputs: Any, **kwargs: Any) -> dict:
     from .flax_linen_adapter import _init as abstract_init
 
     return abstract_init(module, *inputs, **kwargs)
-
-
-def _make_divisible(v: float, divisor: int = 8) -> int:
-    """torchvision.models._utils._make_divisible."""
-    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
-    return new_v + divisor if new_v < 0.9 * v else new_v
 
 
 def _pad(k: int) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -115,14 +110,6 @@ class LeNet5(nn.Module):
         x = nn.relu(nn.Dense(120, name="fc1")(x))
         x = nn.relu(nn.Dense(84, name="fc2")(x))
         return nn.Dense(self.num_classes, name="fc3")(x)
-
-
-VGG_CFGS = {
-    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
-}
 
 
 class VGG(nn.Module):
@@ -250,17 +237,15 @@ class InvertedResidual(nn.Module):
 class MobileNetV2(nn.Module):
     width_mult: float
     num_classes: int
-    SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                (6, 320, 1, 1)]
 
     @nn.compact
     def __call__(self, x):
-        inp = _make_divisible(32 * self.width_mult)
-        last = _make_divisible(1280 * max(1.0, self.width_mult))
+        inp = make_divisible(32 * self.width_mult)
+        last = make_divisible(1280 * max(1.0, self.width_mult))
         x = _conv_bn(x, inp, 3, 2, name="features_0")
         k = 1
-        for t, c, n, s in self.SETTINGS:
-            oup = _make_divisible(c * self.width_mult)
+        for t, c, n, s in MOBILENET_V2_SETTINGS:
+            oup = make_divisible(c * self.width_mult)
             for i in range(n):
                 x = InvertedResidual(inp, oup, s if i == 0 else 1, t, name=f"features_{k}")(x)
                 inp, k = oup, k + 1

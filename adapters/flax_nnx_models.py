@@ -16,14 +16,8 @@ from functools import partial
 import jax.numpy as jnp
 from flax import nnx
 
+from .architectures import MOBILENET_V2_SETTINGS, VGG_CFGS, make_divisible
 from .base import Built
-
-
-def _make_divisible(v: float, divisor: int = 8) -> int:
-    """torchvision.models._utils._make_divisible."""
-    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
-    return new_v + divisor if new_v < 0.9 * v else new_v
-
 
 
 def _abstract(make):
@@ -89,14 +83,6 @@ class LeNet5(nnx.Module):
         x = _max_pool_2x2(nnx.relu(self.conv2(x)))
         x = x.reshape(x.shape[0], -1)
         return self.fc3(nnx.relu(self.fc2(nnx.relu(self.fc1(x)))))
-
-
-VGG_CFGS = {
-    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
-}
 
 
 class VGG(nnx.Module):
@@ -214,15 +200,12 @@ class InvertedResidual(nnx.Module):
 
 
 class MobileNetV2(nnx.Module):
-    SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                (6, 320, 1, 1)]
-
     def __init__(self, width_mult, num_classes, *, rngs):
-        inp = _make_divisible(32 * width_mult)
-        last = _make_divisible(1280 * max(1.0, width_mult))
+        inp = make_divisible(32 * width_mult)
+        last = make_divisible(1280 * max(1.0, width_mult))
         features = [_conv_bn(3, inp, 3, 2, rngs=rngs)]
-        for t, c, n, s in self.SETTINGS:
-            oup = _make_divisible(c * width_mult)
+        for t, c, n, s in MOBILENET_V2_SETTINGS:
+            oup = make_divisible(c * width_mult)
             for i in range(n):
                 features.append(InvertedResidual(inp, oup, s if i == 0 else 1, t, rngs=rngs))
                 inp = oup

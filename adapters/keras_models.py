@@ -17,6 +17,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from .architectures import MOBILENET_V2_SETTINGS, VGG_CFGS, make_divisible
 from .base import Built
 
 # Concrete input sizes the models are built on. No count depends on them.
@@ -28,12 +29,6 @@ LENET_IMAGE = 32  # LeNet-5's input
 
 def _shape(*dims: int) -> str:
     return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
-
-
-def _make_divisible(v: float, divisor: int = 8) -> int:
-    """torchvision.models._utils._make_divisible."""
-    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
-    return new_v + divisor if new_v < 0.9 * v else new_v
 
 
 def _bn(name: str) -> layers.BatchNormalization:
@@ -127,14 +122,6 @@ class LeNet5(layers.Layer):
         for layer in self.chain:
             x = layer(x)
         return x
-
-
-VGG_CFGS = {
-    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
-}
 
 
 class VGG(layers.Layer):
@@ -304,16 +291,13 @@ class InvertedResidual(layers.Layer):
 
 
 class MobileNetV2(layers.Layer):
-    SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                (6, 320, 1, 1)]
-
     def __init__(self, width_mult, num_classes, **kwargs):
         super().__init__(**kwargs)
-        inp = _make_divisible(32 * width_mult)
-        last = _make_divisible(1280 * max(1.0, width_mult))
+        inp = make_divisible(32 * width_mult)
+        last = make_divisible(1280 * max(1.0, width_mult))
         features: list[layers.Layer] = [_conv_bn(inp, 3, 2, name="0")]
-        for t, c, n, s in self.SETTINGS:
-            oup = _make_divisible(c * width_mult)
+        for t, c, n, s in MOBILENET_V2_SETTINGS:
+            oup = make_divisible(c * width_mult)
             for i in range(n):
                 features.append(InvertedResidual(inp, oup, s if i == 0 else 1, t, name=str(len(features))))
                 inp = oup

@@ -7,13 +7,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from .architectures import MOBILENET_V2_SETTINGS, VGG_CFGS, make_divisible
 from .base import Built
-
-
-def _make_divisible(v: float, divisor: int = 8) -> int:
-    """torchvision.models._utils._make_divisible."""
-    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
-    return new_v + divisor if new_v < 0.9 * v else new_v
 
 
 # ------------------------------------------------------------------ vision
@@ -36,14 +31,6 @@ class LeNet5(nn.Module):
         self.fc1 = nn.Linear(16 * 5 * 5, 120)
         self.fc2 = nn.Linear(120, 84)
         self.fc3 = nn.Linear(84, num_classes)
-
-
-VGG_CFGS = {
-    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
-    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
-}
 
 
 class VGG(nn.Module):
@@ -136,16 +123,13 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV2(nn.Module):
-    SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                (6, 320, 1, 1)]
-
     def __init__(self, width_mult, num_classes):
         super().__init__()
-        inp = _make_divisible(32 * width_mult)
-        last = _make_divisible(1280 * max(1.0, width_mult))
+        inp = make_divisible(32 * width_mult)
+        last = make_divisible(1280 * max(1.0, width_mult))
         features: list[nn.Module] = [_conv_bn(3, inp, 3, 2)]
-        for t, c, n, s in self.SETTINGS:
-            oup = _make_divisible(c * width_mult)
+        for t, c, n, s in MOBILENET_V2_SETTINGS:
+            oup = make_divisible(c * width_mult)
             for i in range(n):
                 features.append(InvertedResidual(inp, oup, s if i == 0 else 1, t))
                 inp = oup
