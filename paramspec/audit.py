@@ -16,7 +16,6 @@ names it, and it names the tensors that make up the difference.
 from __future__ import annotations
 
 import importlib
-import json
 import random
 import re
 import zlib
@@ -25,10 +24,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import yamlio
-from ._layout import spec_root
 from .errors import FormulaError, NotApplicable, SpecError
 from .formula import Formula, parse
-from .loader import Kind, Spec, load_spec
+from .loader import Kind, Spec, load_spec, schema_check
 from .reading import Reading
 
 DEFAULT_MAX_DEGREE = 4
@@ -87,24 +85,6 @@ class Course:
     entries: list[Entry]
 
 
-def _schema_check(data: Any, where: str) -> None:
-    import jsonschema
-
-    schema = json.loads((spec_root() / "course.schema.json").read_text())
-    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(data))
-    if errors:
-        err = jsonschema.exceptions.best_match(errors)
-        path = ".".join(str(p) for p in err.absolute_path) or "top level"
-        if isinstance(data, dict) and err.absolute_path and err.absolute_path[0] == "entries":
-            parts = list(err.absolute_path)
-            try:
-                parts[1] = data["entries"][parts[1]]["id"]
-                path = ".".join(str(p) for p in parts[1:])
-            except (IndexError, KeyError, TypeError):
-                pass
-        raise SpecError(f"{path}: {err.message[:200]}", where)
-
-
 def load_course(path: Path | str, spec: Spec | None = None) -> Course:
     """Read and check a course file.
 
@@ -114,7 +94,7 @@ def load_course(path: Path | str, spec: Spec | None = None) -> Course:
     path = Path(path)
     where = str(path)
     data = yamlio.load_path(path)
-    _schema_check(data, where)
+    schema_check(data, "course.schema.json", where)
     spec = spec or load_spec()
     entries: list[Entry] = []
     seen: set[str] = set()

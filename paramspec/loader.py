@@ -484,7 +484,8 @@ def _validator(schema_name: str):
     return jsonschema.Draft202012Validator(json.loads((spec_root() / schema_name).read_text()))
 
 
-def _schema_check(data: Any, schema_name: str, where: str) -> None:
+def schema_check(data: Any, schema_name: str, where: str) -> None:
+    """Check ``data`` against ``spec/<schema_name>``; the first error as one line naming where."""
     import jsonschema
 
     validator = _validator(schema_name)
@@ -496,8 +497,12 @@ def _schema_check(data: Any, schema_name: str, where: str) -> None:
         raise SpecError(f"{path or 'top level'}: {msg}", where)
 
 
+_NAMED_LISTS = {"kinds": "kind", "entries": "id"}  # top-level lists whose items have a name
+
+
 def _pretty_path(data: Any, path: list) -> str:
-    """``kinds[3].variables.bias`` becomes ``LSTM.variables.bias`` when the entry has a name."""
+    """``kinds[3].variables.bias`` becomes ``LSTM.variables.bias`` (and a course's
+    ``entries[2].counts`` becomes ``lstm.counts``) when the item has a name."""
     out = ""
     node = data
     for part in path:
@@ -506,8 +511,9 @@ def _pretty_path(data: Any, path: list) -> str:
         except (KeyError, IndexError, TypeError):
             child = None
         if isinstance(part, int):
-            named = isinstance(child, dict) and isinstance(child.get("kind"), str) and out == "kinds"
-            out = child["kind"] if named else f"{out}[{part}]"
+            key = _NAMED_LISTS.get(out)
+            named = key is not None and isinstance(child, dict) and isinstance(child.get(key), str)
+            out = child[key] if named else f"{out}[{part}]"
         else:
             out = f"{out}.{part}" if out else str(part)
         node = child
@@ -657,7 +663,7 @@ def load_spec_files(root: Path, groups: Iterable[str] = GROUPS, deep: bool = Tru
     """
     fw_file = root / "frameworks.yaml"
     fw_data = yamlio.load_path(fw_file)
-    _schema_check(fw_data, "frameworks.schema.json", "spec/frameworks.yaml")
+    schema_check(fw_data, "frameworks.schema.json", "spec/frameworks.yaml")
     frameworks = _parse_frameworks(fw_data, "spec/frameworks.yaml")
     kinds: dict[str, Kind] = {}
     ids: dict[str, str] = {}
@@ -674,7 +680,7 @@ def load_spec_files(root: Path, groups: Iterable[str] = GROUPS, deep: bool = Tru
             path = root / group / f"{stem}.yaml"
             rel = f"spec/{group}/{path.name}"
             data = yamlio.load_path(path)
-            _schema_check(data, "schema.json", rel)
+            schema_check(data, "schema.json", rel)
             for raw in data["kinds"]:
                 if raw["kind"] in kinds:
                     raise SpecError(f"kind {raw['kind']!r} is also defined in {kinds[raw['kind']].file}", rel)
