@@ -218,7 +218,7 @@ class Measurer:
         return self.readings[key]
 
     def _read(self, values: Mapping[str, int]) -> Reading:
-        from .api import count, resolve_case
+        from .api import count
 
         e = self.entry
         if e.factory:
@@ -231,8 +231,7 @@ class Measurer:
             if reading.framework != e.framework:
                 raise SpecError(f"the factory {e.factory} built a {reading.framework} object, not {e.framework}")
             return reading
-        resolve_case(self.config(values), self.spec)  # bad configs raise SpecError before building
-        r = count(self.config(values), framework=self.target)
+        r = count(self.config(values), framework=self.target)  # a bad config raises SpecError before building
         return Reading(r.framework, r.target, r.framework_version, r.built, r.tensors, r.native)
 
     def __call__(self, values: Mapping[str, int]) -> int:

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from .errors import (EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_NOT_APPLICABLE, EXIT_OK, FrameworkUnavailable,
                      NotApplicable, SpecError)
@@ -192,7 +192,7 @@ def _run_in_process(target_name: str, kinds: list[str], record_file: Path | None
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .loader import load_spec
-    from .report import merge, read_records, text_table
+    from .report import markdown, merge, read_records, text_table
 
     kinds = _split(args.kind)
     spec = load_spec()
@@ -221,28 +221,25 @@ def cmd_check(args: argparse.Namespace) -> int:
         files.append(read_records(path))
     m = merge(files)
     print(text_table(m))
-    _write_outputs(m, args)
+    _write_outputs(args, lambda: markdown(m), m.to_dict)
     for r in m.failures:
         print(r.explain(), file=sys.stderr)
     return EXIT_DISAGREE if m.failures else EXIT_OK
 
 
-def _write_outputs(m, args) -> None:
-    from .report import markdown
-
-    if args.markdown:
-        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.markdown).write_text(markdown(m), encoding="utf-8")
-        print(f"wrote {args.markdown}", file=sys.stderr)
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(m.to_dict(), indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}", file=sys.stderr)
+def _write_outputs(args: argparse.Namespace, markdown: Callable[[], str], data: Callable[[], Any]) -> None:
+    """Write ``--markdown`` and ``--json`` where asked (each rendered only when asked)."""
+    for path, render in ((args.markdown, markdown), (args.json, lambda: json.dumps(data(), indent=1,
+                                                                                    ensure_ascii=False) + "\n")):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(render(), encoding="utf-8")
+            print(f"wrote {path}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import merge, read_records, text_table
+    from .report import markdown, merge, read_records, text_table
 
     paths = [Path(p) for p in args.records]
     if args.record_dir:
@@ -251,7 +248,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise SpecError("no record files (give paths or --record-dir with *.json in it)")
     m = merge(read_records(p) for p in paths)
     print(text_table(m))
-    _write_outputs(m, args)
+    _write_outputs(args, lambda: markdown(m), m.to_dict)
     return EXIT_OK
 
 
@@ -281,14 +278,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 print(f"{t}: audited", file=sys.stderr)
     report = A.audit(course, wanted, parts)
     print(A.text_table(report))
-    if args.markdown:
-        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.markdown).write_text(A.markdown(report), encoding="utf-8")
-        print(f"wrote {args.markdown}", file=sys.stderr)
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}", file=sys.stderr)
+    _write_outputs(args, lambda: A.markdown(report), lambda: report)
     return EXIT_DISAGREE if report["problems"] and not args.exit_zero else EXIT_OK
 
 

@@ -150,9 +150,14 @@ class FileCount:
                 aliases.setdefault(t.tied_to, []).append(t.name)
         return [Tensor(t.name, t.shape, t.dtype, not t.state, tuple(aliases.get(t.name, ()))) for t in self.unique]
 
+    @property
+    def separator(self) -> str:
+        """How the file's names nest modules: ``.`` (torch, safetensors) or ``/`` (Keras, Flax)."""
+        dots = sum(t.name.count(".") for t in self.tensors)
+        return "." if dots >= sum(t.name.count("/") for t in self.tensors) else "/"
+
     def tree(self, depth: int = 1) -> list:
-        sep_torch = sum(t.name.count(".") for t in self.tensors) >= sum(t.name.count("/") for t in self.tensors)
-        return module_tree(self.as_reading_tensors(), "torch" if sep_torch else "file", depth)
+        return module_tree(self.as_reading_tensors(), "torch" if self.separator == "." else "file", depth)
 
     def to_dict(self, depth: int | None = None) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -163,6 +168,5 @@ class FileCount:
             "notes": self.notes, "tensors": [t.to_dict() for t in self.tensors],
         }
         if depth:
-            sep = "." if self.tree(1) and self.tensors and "." in self.tensors[0].name else "/"
-            d["tree"] = [n.to_dict(sep) for n in self.tree(depth)]
+            d["tree"] = [n.to_dict(self.separator) for n in self.tree(depth)]
         return d
