@@ -1,25 +1,45 @@
 """The adapter protocol: build a kind from its variables, then read the built object.
 
-An adapter never computes a count from a config. ``build`` turns the canonical variables
-into the framework's own constructor arguments (one visible translation per builder) and
-returns the built object; ``read`` lists its tensors through the framework's own APIs.
+An adapter never computes a count from a config. A ``build_<Kind>`` method translates the
+canonical variables into the framework's own constructor arguments (one visible translation
+per builder) and returns what it built; :meth:`Adapter.build` wraps every builder in the
+framework's abstract construction (the meta device, ``StatelessScope``, ``eval_shape``), so
+no weight memory is allocated, unless ``materialize`` asks for real weights (benchmarks and
+the tests that compare the two). :meth:`Adapter.read` lists the tensors through the
+framework's own APIs; :meth:`Adapter.describe` says what was built, from the object itself.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from paramspec.compute import Input
 from paramspec.errors import NotApplicable
-from paramspec.reading import Reading
+from paramspec.loader import load_spec
+from paramspec.reading import Measurement, Reading, Source
+
+__all__ = ["Adapter", "Built", "Input", "built", "call_text", "channels_last", "ints", "shaped"]
 
 
+@dataclass
 class Built:
-    """A built object plus a short description of what was built, for reports."""
+    """What a builder made: the object (or, for nnx, a factory the adapter calls), the
+    abstract inputs it was built for (in the framework's layout), and anything the
+    framework returns beside it (the abstract variables of a Flax linen module).
 
-    def __init__(self, obj: Any, description: str, extra: Any = None):
-        self.obj = obj
-        self.description = description
-        self.extra = extra  # e.g. the abstract variables of a Flax linen module
+    ``call`` says how to call it where the inputs do not go in order (Keras's
+    MultiHeadAttention takes query, value, key): ``call(f, inputs)`` calls ``f``."""
+
+    obj: Any
+    inputs: tuple[Input, ...] = ()
+    extra: Any = None
+    kwargs: dict[str, Any] = field(default_factory=dict)  # keyword arguments of the call (linen's deterministic)
+    call: Callable[[Callable, tuple], Any] | None = None
+
+    def invoke(self, f: Callable, xs: tuple) -> Any:
+        """Call ``f`` (the object's forward, however a framework spells it) on ``xs``."""
+        return self.call(f, xs) if self.call is not None else f(*xs, **self.kwargs)
 
 
 class Adapter:
@@ -29,14 +49,18 @@ class Adapter:
 
     def __init__(self, target: str):
         self.target = target
-        # Benchmarks only (bench/scale.py): build with real weights instead of abstractly.
-        self.materialize = False
 
     def version(self) -> str:  # pragma: no cover - every adapter overrides it
         raise NotImplementedError
 
-    def build(self, kind: str, values: Mapping[str, Any]) -> Built:
-        """Build ``kind`` from resolved spec variables.
+    def source(self) -> Source:
+        return Source("framework", self.target, self.version(), self.framework)
+
+    def build(self, kind: str, values: Mapping[str, Any], inputs: tuple[Input, ...] | None = None, *,
+              materialize: bool = False) -> Built:
+        """Build ``kind`` from resolved spec variables for ``inputs`` (in torch's layout; by
+        default the kind's own ``inputs`` in the spec), abstractly unless ``materialize``. A
+        builder gets them in the framework's layout (:meth:`layout`) as ``x``.
 
         Raises:
             NotApplicable: the framework has no such layer or option.
@@ -44,15 +68,61 @@ class Adapter:
         builder = getattr(self, f"build_{kind}", None)
         if builder is None:
             raise NotApplicable(f"the {self.framework} adapter has no builder for {kind}")
-        return builder(SimpleNamespace(**values))
+        if inputs is None:
+            spec_kind = load_spec().kinds[kind]
+            inputs = spec_kind.inputs_for(values) if spec_kind.inputs else ()
+        v = SimpleNamespace(**values)
+        xs = tuple(self.layout(i) for i in inputs)
+        b = self.construct(lambda: builder(v, xs), materialize)
+        if not b.inputs:
+            b.inputs = xs
+        return b
 
-    def read(self, built: Built) -> Reading:  # pragma: no cover - every adapter overrides it
+    def layout(self, x: Input) -> Input:
+        """An input in the framework's layout (torch's own by default)."""
+        return x
+
+    def construct(self, make: Callable[[], Built], materialize: bool) -> Built:
+        """Run a builder inside the framework's abstract construction (each adapter's own)."""
+        return make()
+
+    def describe(self, built: Built) -> str:  # pragma: no cover - every adapter overrides it
         raise NotImplementedError
 
-    def count(self, kind: str, values: Mapping[str, Any]) -> Reading:
-        return self.read(self.build(kind, values))
+    def read(self, built: Built, native: bool = True) -> Reading:  # pragma: no cover - every adapter overrides it
+        """The tensors, through the framework's own APIs; with ``native``, also the framework's
+        own totals (``frameworks.yaml``), which take longer in some frameworks (linen's tabulate)."""
+        raise NotImplementedError
+
+    def measure(self, built: Built) -> Measurement:  # pragma: no cover - every adapter overrides it
+        """One forward pass on abstract inputs under the framework's own counter (its target's
+        ``counter`` in frameworks.yaml): the total and the per-op breakdown, allocating no
+        weights and no activations."""
+        raise NotImplementedError
+
+
+def shaped(*shape: int, dtype: str = "float32") -> Input:
+    """An abstract input: ``shaped(1, 32, 32, 3)``, ``shaped(1, 8, dtype="int32")`` (tokens)."""
+    return Input(tuple(shape), dtype)
+
+
+def channels_last(x: Input, int_dtype: str = "int32") -> Input:
+    """An input for a channels-last framework: channels moved to the end, token ids as ``int_dtype``."""
+    x = x.channels_last()
+    return Input(x.shape, int_dtype, False) if x.dtype == "int64" else x
+
+
+def built(obj: Any, *inputs: Input, **kwargs: Any) -> Built:
+    """``obj`` built for ``inputs``; ``kwargs`` go with every call of it (linen's deterministic)."""
+    return Built(obj, tuple(inputs), kwargs=kwargs)
 
 
 def ints(x: Any) -> tuple[int, ...]:
     """A kernel size or shape as a tuple of ints."""
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def call_text(name: str, args: list[str], limit: int = 400) -> str:
+    """``Name(a, b=1)``, shortened to ``limit`` characters."""
+    text = f"{name}({', '.join(args)})"
+    return text if len(text) <= limit else text[:limit - 4] + " ...)"

@@ -9,7 +9,9 @@ collection (``batch_stats``) is state.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 from typing import Any, Callable
 
 import flax
@@ -19,17 +21,12 @@ import jax.numpy as jnp
 from flax.traverse_util import flatten_dict
 
 from paramspec.errors import NotApplicable
-from paramspec.reading import Reading, Tensor
+from paramspec.reading import Measurement, Reading, Tensor, shape_text
 
-from .base import Adapter, Built, ints
+from .base import Adapter, Built, Input, built, call_text, channels_last, ints
+from .flax_common import conv_padding, conv_transpose_padding, pool_padding, pool_strides
+from .jax_cost import abstract, measure_xla
 from .flax_linen_models import FlaxLinenModels
-
-
-def _x(*shape: int, dtype: Any = jnp.float32) -> jax.ShapeDtypeStruct:
-    return jax.ShapeDtypeStruct(shape, dtype)
-
-
-_MATERIALIZE = [False]  # set by FlaxLinenAdapter.build from Adapter.materialize (bench/scale.py)
 
 
 class _Variables(dict):
@@ -38,8 +35,14 @@ class _Variables(dict):
     embeds: frozenset = frozenset()
 
 
-def _init(module: nn.Module, *inputs: Any, **kwargs: Any) -> _Variables:
-    """The module's variables, shapes and dtypes only (``jax.eval_shape`` of ``init``).
+def _concrete(x: Input) -> jax.Array:
+    return jnp.zeros(x.shape, jnp.dtype(x.dtype))
+
+
+def init_variables(module: nn.Module, inputs: tuple[Input, ...], kwargs: dict[str, Any],
+                   materialize: bool) -> _Variables:
+    """The module's variables: shapes and dtypes only (``jax.eval_shape`` of ``init``), or
+    real ones with ``materialize``.
 
     A method interceptor (``nn.intercept_methods``) records, during that same trace, the path
     of every ``nn.Embed`` instance called (``__call__`` or ``attend``), so ``read`` knows the
@@ -56,14 +59,54 @@ def _init(module: nn.Module, *inputs: Any, **kwargs: Any) -> _Variables:
         with nn.intercept_methods(record):
             return module.init(key, *xs, **kwargs)
 
-    if _MATERIALIZE[0]:  # benchmarks only: a real init, with concrete inputs and weights
-        real = [jax.numpy.zeros(x.shape, x.dtype) if isinstance(x, jax.ShapeDtypeStruct) else x for x in inputs]
-        out = jax.block_until_ready(init(jax.random.key(0), *real))
+    if materialize:
+        out = jax.block_until_ready(init(jax.random.key(0), *map(_concrete, inputs)))
     else:
-        out = jax.eval_shape(init, jax.random.key(0), *inputs)
+        out = jax.eval_shape(init, jax.random.key(0), *map(abstract, inputs))
     variables = _Variables(nn.meta.unbox(flax.core.unfreeze(out)))
     variables.embeds = frozenset(embeds)
     return variables
+
+
+def _total_parameters(module: nn.Module, inputs: tuple[Input, ...], kwargs: dict[str, Any]) -> int:
+    """The 'Total Parameters' line of ``nn.tabulate``: linen's own count, made module by module
+    (tabulate runs ``jax.eval_shape`` itself; it needs concrete inputs, which are small)."""
+    text = nn.tabulate(module, jax.random.key(0), depth=1,
+                       console_kwargs={"width": 10_000, "force_terminal": False, "color_system": None})(
+        *map(_concrete, inputs), **kwargs)
+    m = _TOTAL.search(text)
+    if m is None:
+        raise RuntimeError("nn.tabulate printed no 'Total Parameters' line")
+    return int(m.group(1).replace(",", "") or 0)  # a module with no variables prints the label alone
+
+
+_TOTAL = re.compile(r"Total Parameters:[ \t]*([\d,]*)")
+
+
+def one_line(module: Any) -> str:
+    """A linen module in one line, from its dataclass fields: each that differs from the
+    field's default (nested modules likewise)."""
+    if not isinstance(module, nn.Module):
+        return getattr(module, "__name__", None) or repr(module)
+    args = []
+    for f in dataclasses.fields(module):
+        if f.name in ("parent", "name") or not f.init:
+            continue
+        value = getattr(module, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
+        if default is not dataclasses.MISSING and value == default:
+            continue
+        if isinstance(value, nn.Module):
+            args.append(f"{f.name}={one_line(value)}")
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(x, nn.Module) for x in value):
+            args.append(f"{f.name}=[{', '.join(one_line(x) for x in value)}]")
+        elif isinstance(value, functools.partial):
+            kw = ", ".join(f"{k}={v!r}" for k, v in value.keywords.items())
+            args.append(f"{f.name}={value.func.__name__}({kw})")
+        else:
+            args.append(f"{f.name}={getattr(value, '__name__', None) or repr(value)}")
+    return call_text(type(module).__name__, args)
 
 
 class _Fn(nn.Module):
@@ -125,100 +168,98 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
     def version(self) -> str:
         return f"flax {flax.__version__} (jax {jax.__version__})"
 
-    def build(self, kind: str, values: Any) -> Built:
-        _MATERIALIZE[0] = self.materialize
-        try:
-            return super().build(kind, values)
-        finally:
-            _MATERIALIZE[0] = False
+    def construct(self, make, materialize: bool) -> Built:
+        b = make()
+        b.extra = init_variables(b.obj, b.inputs, b.kwargs, materialize)
+        return b
+
+    def describe(self, built: Built) -> str:
+        shapes = ", ".join(shape_text(i.shape) for i in built.inputs)
+        return one_line(built.obj) + (f" on {shapes}" if shapes else "")
 
     # ------------------------------------------------------------------ read
-    def read(self, built: Built) -> Reading:
+    def read(self, built: Built, native: bool = True) -> Reading:
         variables: dict = built.extra
-        embeds = getattr(variables, "embeds", frozenset())  # nn.Embed module paths, recorded by _init
+        embeds = getattr(variables, "embeds", frozenset())  # nn.Embed module paths, recorded at init
         tensors: list[Tensor] = []
-        native = {"variables['params']": 0, "other collections": 0}
         for path, leaf in flatten_dict(variables).items():
-            collection = path[0]
-            trainable = collection == "params"
+            trainable = path[0] == "params"
             # nn.Embed's one param is its table, 'embedding' (flax/linen/linear.py, Embed.setup)
             embedding = trainable and path[-1] == "embedding" and tuple(path[1:-1]) in embeds
-            t = Tensor("/".join(map(str, path)), tuple(leaf.shape), str(leaf.dtype), trainable,
-                       embedding=embedding)
-            tensors.append(t)
-            native["variables['params']" if trainable else "other collections"] += t.numel
-        return Reading("flax-linen", self.target, self.version(), built.description, tensors, native)
+            tensors.append(Tensor("/".join(map(str, path)), tuple(leaf.shape), str(leaf.dtype), trainable,
+                                  embedding=embedding))
+        totals = {}
+        if native and built.obj is not None and built.inputs:  # bare variables have no module to tabulate
+            totals["nn.tabulate"] = _total_parameters(built.obj, built.inputs, built.kwargs)
+        return Reading(self.source(), self.describe(built) if built.obj is not None else "variables", tensors, totals)
+
+    # ------------------------------------------------------------------ measure
+    def measure(self, built: Built) -> Measurement:
+        """XLA's cost of ``module.apply`` over the abstract variables and inputs (never compiled)."""
+        module, kwargs = built.obj, built.kwargs
+
+        def forward(variables, *xs):
+            return module.apply(variables, *xs, **kwargs)
+
+        return measure_xla(forward, (dict(built.extra), *map(abstract, built.inputs)), self.version(), built.inputs)
+
+    def layout(self, x: Input) -> Input:
+        return channels_last(x)
 
     # ------------------------------------------------------------------ dense.yaml
-    def build_Linear(self, v):
-        m = nn.Dense(features=v.out_features, use_bias=v.bias)
-        return Built(m, f"flax.linen.Dense(features={v.out_features}, use_bias={v.bias}) on (1, {v.in_features})",
-                     extra=_init(m, _x(1, v.in_features)))
+    def build_Linear(self, v, x):
+        return built(nn.Dense(features=v.out_features, use_bias=v.bias), *x)
 
-    def build_Embedding(self, v):
-        m = nn.Embed(num_embeddings=v.num_embeddings, features=v.embedding_dim)
-        return Built(m, f"flax.linen.Embed(num_embeddings={v.num_embeddings}, features={v.embedding_dim})",
-                     extra=_init(m, _x(1, dtype=jnp.int32)))
+    def build_Embedding(self, v, x):
+        return built(nn.Embed(num_embeddings=v.num_embeddings, features=v.embedding_dim), *x)
 
     # ------------------------------------------------------------------ conv.yaml
-    def _conv(self, v):
-        k = ints(v.kernel_size)
-        m = nn.Conv(features=v.out_channels, kernel_size=k, feature_group_count=v.groups, use_bias=v.bias)
-        shape = (1, *([8] * len(k)), v.in_channels)
-        return Built(m, f"flax.linen.Conv(features={v.out_channels}, kernel_size={k}, feature_group_count={v.groups}, "
-                        f"use_bias={v.bias}) on {shape}", extra=_init(m, _x(*shape)))
+    def _conv(self, v, x):
+        m = nn.Conv(features=v.out_channels, kernel_size=ints(v.kernel_size), strides=ints(v.stride),
+                    padding=conv_padding(v), kernel_dilation=ints(v.dilation), feature_group_count=v.groups,
+                    use_bias=v.bias)
+        return built(m, *x)
 
-    def _conv_transpose(self, v):
+    def _conv_transpose(self, v, x):
         if v.groups > 1:
             raise NotApplicable("flax.linen.ConvTranspose has no feature_group_count")
-        k = ints(v.kernel_size)
-        m = nn.ConvTranspose(features=v.out_channels, kernel_size=k, use_bias=v.bias)
-        shape = (1, *([8] * len(k)), v.in_channels)
-        return Built(m, f"flax.linen.ConvTranspose(features={v.out_channels}, kernel_size={k}, use_bias={v.bias}) "
-                        f"on {shape}", extra=_init(m, _x(*shape)))
+        m = nn.ConvTranspose(features=v.out_channels, kernel_size=ints(v.kernel_size), strides=ints(v.stride),
+                             padding=conv_transpose_padding(v), kernel_dilation=ints(v.dilation), use_bias=v.bias)
+        return built(m, *x)
 
-    def build_Conv1d(self, v):
-        return self._conv(v)
+    def build_Conv1d(self, v, x):
+        return self._conv(v, x)
 
-    def build_Conv2d(self, v):
-        return self._conv(v)
+    def build_Conv2d(self, v, x):
+        return self._conv(v, x)
 
-    def build_Conv3d(self, v):
-        return self._conv(v)
+    def build_Conv3d(self, v, x):
+        return self._conv(v, x)
 
-    def build_ConvTranspose1d(self, v):
-        return self._conv_transpose(v)
+    def build_ConvTranspose1d(self, v, x):
+        return self._conv_transpose(v, x)
 
-    def build_ConvTranspose2d(self, v):
-        return self._conv_transpose(v)
+    def build_ConvTranspose2d(self, v, x):
+        return self._conv_transpose(v, x)
 
-    def build_ConvTranspose3d(self, v):
-        return self._conv_transpose(v)
+    def build_ConvTranspose3d(self, v, x):
+        return self._conv_transpose(v, x)
 
-    def build_DepthwiseConv2D(self, v):
-        k = ints(v.kernel_size)
-        out = v.in_channels * v.depth_multiplier
-        m = nn.Conv(features=out, kernel_size=k, feature_group_count=v.in_channels, use_bias=v.use_bias)
-        return Built(m, f"flax.linen.Conv(features={out}, kernel_size={k}, feature_group_count={v.in_channels}, "
-                        f"use_bias={v.use_bias}) on (1, 8, 8, {v.in_channels})",
-                     extra=_init(m, _x(1, 8, 8, v.in_channels)))
+    def _depthwise(self, v, features, use_bias):
+        return nn.Conv(features=features, kernel_size=ints(v.kernel_size), strides=ints(v.strides),
+                       padding=v.padding.upper(), feature_group_count=v.in_channels, use_bias=use_bias)
 
-    def build_SeparableConv2D(self, v):
-        k = ints(v.kernel_size)
-        mid = v.in_channels * v.depth_multiplier
-        m = _SeparableConv2D(
-            depthwise=nn.Conv(features=mid, kernel_size=k, feature_group_count=v.in_channels, use_bias=False),
-            pointwise=nn.Conv(features=v.filters, kernel_size=(1, 1), use_bias=v.use_bias))
-        return Built(m, f"SeparableConv2D(depthwise=flax.linen.Conv(features={mid}, kernel_size={k}, "
-                        f"feature_group_count={v.in_channels}, use_bias=False), pointwise=flax.linen.Conv("
-                        f"features={v.filters}, kernel_size=(1, 1), use_bias={v.use_bias})) "
-                        f"on (1, 8, 8, {v.in_channels})",
-                     extra=_init(m, _x(1, 8, 8, v.in_channels)))
+    def build_DepthwiseConv2D(self, v, x):
+        return built(self._depthwise(v, v.in_channels * v.depth_multiplier, v.use_bias), *x)
+
+    def build_SeparableConv2D(self, v, x):
+        m = _SeparableConv2D(depthwise=self._depthwise(v, v.in_channels * v.depth_multiplier, False),
+                             pointwise=nn.Conv(features=v.filters, kernel_size=(1, 1), use_bias=v.use_bias))
+        return built(m, *x)
 
     # ------------------------------------------------------------------ recurrent.yaml
-    def _rnn(self, cell_cls, v):
+    def _rnn(self, cell_cls, v, x):
         """num_layers of nn.RNN(cell), each in nn.Bidirectional when bidirectional."""
-        name = cell_cls.__name__
         layers = []
         for _ in range(v.num_layers):
             if v.bidirectional:
@@ -226,89 +267,68 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
                                                nn.RNN(cell_cls(features=v.hidden_size))))
             else:
                 layers.append(nn.RNN(cell_cls(features=v.hidden_size)))
-        m = layers[0] if v.num_layers == 1 else nn.Sequential(layers)
-        layer = f"flax.linen.RNN(flax.linen.{name}(features={v.hidden_size}))"
-        if v.bidirectional:
-            layer = f"flax.linen.Bidirectional({layer}, {layer})"
-        desc = layer if v.num_layers == 1 else f"flax.linen.Sequential([{layer}] * {v.num_layers})"
-        return Built(m, f"{desc} on (1, 4, {v.input_size})", extra=_init(m, _x(1, 4, v.input_size)))
+        return built(layers[0] if v.num_layers == 1 else nn.Sequential(layers), *x)
 
-    def build_RNN(self, v):
+    def build_RNN(self, v, x):
         if not v.bias:
             raise NotApplicable("flax.linen.SimpleCell has no use_bias option")
-        return self._rnn(nn.SimpleCell, v)
+        return self._rnn(nn.SimpleCell, v, x)
 
-    def build_LSTM(self, v):
+    def build_LSTM(self, v, x):
         if v.proj_size > 0:
             raise NotApplicable("flax.linen.LSTMCell has no projection (proj_size)")
         if not v.bias:
             raise NotApplicable("flax.linen.LSTMCell has no use_bias option")
-        return self._rnn(nn.LSTMCell, v)
+        return self._rnn(nn.LSTMCell, v, x)
 
-    def build_GRU(self, v):
+    def build_GRU(self, v, x):
         if not v.reset_after:
             raise NotApplicable("flax.linen.GRUCell always applies the reset gate after the hidden projection")
         if not v.bias:
             raise NotApplicable("flax.linen.GRUCell has no use_bias option")
-        return self._rnn(nn.GRUCell, v)
+        return self._rnn(nn.GRUCell, v, x)
 
     # ------------------------------------------------------------------ norm.yaml
-    def _bn(self, v, rank):
+    def _bn(self, v, x):
         if not v.track_running_stats:
             raise NotApplicable("flax.linen.BatchNorm always keeps running statistics in batch_stats")
-        m = nn.BatchNorm(use_running_average=False, use_scale=v.affine, use_bias=v.affine)
-        shape = (2, *([4] * (rank - 2)), v.num_features)
-        return Built(m, f"flax.linen.BatchNorm(use_running_average=False, use_scale={v.affine}, use_bias={v.affine}) "
-                        f"on {shape}", extra=_init(m, _x(*shape)))
+        # inference mode (running statistics): what a forward pass at inference computes
+        return built(nn.BatchNorm(use_running_average=True, use_scale=v.affine, use_bias=v.affine), *x)
 
-    def build_BatchNorm1d(self, v):
-        return self._bn(v, 3)
+    def build_BatchNorm1d(self, v, x):
+        return self._bn(v, x)
 
-    def build_BatchNorm2d(self, v):
-        return self._bn(v, 4)
+    def build_BatchNorm2d(self, v, x):
+        return self._bn(v, x)
 
-    def build_BatchNorm3d(self, v):
-        return self._bn(v, 5)
+    def build_BatchNorm3d(self, v, x):
+        return self._bn(v, x)
 
-    def build_LayerNorm(self, v):
-        shape = ints(v.normalized_shape)
-        axes = _axes(len(shape))
+    def build_LayerNorm(self, v, x):
+        axes = _axes(len(ints(v.normalized_shape)))
         use_bias = v.elementwise_affine and v.bias
         m = nn.LayerNorm(use_scale=v.elementwise_affine, use_bias=use_bias, reduction_axes=axes, feature_axes=axes)
-        return Built(m, f"flax.linen.LayerNorm(use_scale={v.elementwise_affine}, use_bias={use_bias}, "
-                        f"reduction_axes={axes}, feature_axes={axes}) on {(1, *shape)}",
-                     extra=_init(m, _x(1, *shape)))
+        return built(m, *x)
 
-    def build_GroupNorm(self, v):
-        m = nn.GroupNorm(num_groups=v.num_groups, use_scale=v.affine, use_bias=v.affine)
-        return Built(m, f"flax.linen.GroupNorm(num_groups={v.num_groups}, use_scale={v.affine}, use_bias={v.affine}) "
-                        f"on (1, 4, 4, {v.num_channels})", extra=_init(m, _x(1, 4, 4, v.num_channels)))
+    def build_GroupNorm(self, v, x):
+        return built(nn.GroupNorm(num_groups=v.num_groups, use_scale=v.affine, use_bias=v.affine), *x)
 
-    def build_RMSNorm(self, v):
-        shape = ints(v.normalized_shape)
-        axes = _axes(len(shape))
-        m = nn.RMSNorm(use_scale=v.elementwise_affine, reduction_axes=axes, feature_axes=axes)
-        return Built(m, f"flax.linen.RMSNorm(use_scale={v.elementwise_affine}, reduction_axes={axes}, "
-                        f"feature_axes={axes}) on {(1, *shape)}", extra=_init(m, _x(1, *shape)))
+    def build_RMSNorm(self, v, x):
+        axes = _axes(len(ints(v.normalized_shape)))
+        return built(nn.RMSNorm(use_scale=v.elementwise_affine, reduction_axes=axes, feature_axes=axes), *x)
 
-    def build_InstanceNorm2d(self, v):
+    def build_InstanceNorm2d(self, v, x):
         if v.track_running_stats:
             raise NotApplicable("flax.linen.InstanceNorm keeps no running statistics")
-        m = nn.InstanceNorm(use_scale=v.affine, use_bias=v.affine)
-        return Built(m, f"flax.linen.InstanceNorm(use_scale={v.affine}, use_bias={v.affine}) "
-                        f"on (1, 4, 4, {v.num_features})", extra=_init(m, _x(1, 4, 4, v.num_features)))
+        return built(nn.InstanceNorm(use_scale=v.affine, use_bias=v.affine), *x)
 
     # ------------------------------------------------------------------ attention.yaml
-    def build_MultiheadAttention(self, v):
+    def build_MultiheadAttention(self, v, x):
         if v.add_bias_kv:
             raise NotApplicable("flax.linen.MultiHeadDotProductAttention has no add_bias_kv")
         E = v.embed_dim
-        K = v.kdim if v.kdim else E
-        V = v.vdim if v.vdim else E
         m = nn.MultiHeadDotProductAttention(num_heads=v.num_heads, qkv_features=E, out_features=E, use_bias=v.bias)
-        return Built(m, f"flax.linen.MultiHeadDotProductAttention(num_heads={v.num_heads}, qkv_features={E}, "
-                        f"out_features={E}, use_bias={v.bias}) on q (1, 4, {E}), k (1, 4, {K}), v (1, 4, {V})",
-                     extra=_init(m, _x(1, 4, E), _x(1, 4, K), _x(1, 4, V)))
+        return built(m, *x)  # query, key, value
 
     def _attention(self, v):
         return nn.MultiHeadDotProductAttention(num_heads=v.nhead, qkv_features=v.d_model, out_features=v.d_model,
@@ -321,58 +341,41 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
             parts[f"norm{i}"] = nn.LayerNorm(use_bias=v.bias)
         return parts
 
-    def _transformer_description(self, name, v, attentions, norms):
-        attn = (f"flax.linen.MultiHeadDotProductAttention(num_heads={v.nhead}, qkv_features={v.d_model}, "
-                f"out_features={v.d_model}, use_bias={v.bias})")
-        return (f"{name}(" + ", ".join(f"{a}={attn}" for a in attentions)
-                + f", linear1=flax.linen.Dense(features={v.dim_feedforward}, use_bias={v.bias}), "
-                  f"linear2=flax.linen.Dense(features={v.d_model}, use_bias={v.bias}), "
-                + ", ".join(f"norm{i}=flax.linen.LayerNorm(use_bias={v.bias})" for i in range(1, norms + 1))
-                + f") on (1, 4, {v.d_model})")
+    def build_TransformerEncoderLayer(self, v, x):
+        return built(_TransformerEncoderLayer(self_attn=self._attention(v), **self._transformer_parts(v, 2)), *x)
 
-    def build_TransformerEncoderLayer(self, v):
-        m = _TransformerEncoderLayer(self_attn=self._attention(v), **self._transformer_parts(v, 2))
-        return Built(m, self._transformer_description("TransformerEncoderLayer", v, ["self_attn"], 2),
-                     extra=_init(m, _x(1, 4, v.d_model)))
-
-    def build_TransformerDecoderLayer(self, v):
+    def build_TransformerDecoderLayer(self, v, x):
         m = _TransformerDecoderLayer(self_attn=self._attention(v), multihead_attn=self._attention(v),
                                      **self._transformer_parts(v, 3))
-        return Built(m, self._transformer_description("TransformerDecoderLayer", v,
-                                                      ["self_attn", "multihead_attn"], 3),
-                     extra=_init(m, _x(1, 4, v.d_model), _x(1, 4, v.d_model)))
+        return built(m, *x)
 
     # ------------------------------------------------------------------ activation.yaml
-    def build_PReLU(self, v):
+    def build_PReLU(self, v, x):
         if v.num_parameters > 1:
             raise NotApplicable("flax.linen.PReLU learns a single scalar slope")
-        m = nn.PReLU()
-        return Built(m, "flax.linen.PReLU() on (1, 4, 4, 8)", extra=_init(m, _x(1, 4, 4, 8)))
+        return built(nn.PReLU(), *x)
 
     # ------------------------------------------------------------------ parameter_free.yaml
-    def build_ReLU(self, v):
-        m = _Fn(nn.relu)
-        return Built(m, "flax.linen.relu in a module, on (1, 8, 8, 3)", extra=_init(m, _x(1, 8, 8, 3)))
+    def build_ReLU(self, v, x):
+        return built(_Fn(nn.relu), *x)
 
-    def build_MaxPool2d(self, v):
-        m = _Fn(functools.partial(nn.max_pool, window_shape=(2, 2), strides=(2, 2)))
-        return Built(m, "flax.linen.max_pool(window_shape=(2, 2), strides=(2, 2)) in a module, on (1, 8, 8, 3)",
-                     extra=_init(m, _x(1, 8, 8, 3)))
+    def _pool(self, fn, v, x):
+        return built(_Fn(functools.partial(fn, window_shape=ints(v.kernel_size), strides=pool_strides(v),
+                                           padding=pool_padding(v))), *x)
 
-    def build_AvgPool2d(self, v):
-        m = _Fn(functools.partial(nn.avg_pool, window_shape=(2, 2), strides=(2, 2)))
-        return Built(m, "flax.linen.avg_pool(window_shape=(2, 2), strides=(2, 2)) in a module, on (1, 8, 8, 3)",
-                     extra=_init(m, _x(1, 8, 8, 3)))
+    def build_MaxPool2d(self, v, x):
+        return self._pool(nn.max_pool, v, x)
 
-    def build_AdaptiveAvgPool2d(self, v):
+    def build_AvgPool2d(self, v, x):
+        return self._pool(nn.avg_pool, v, x)
+
+    def build_AdaptiveAvgPool2d(self, v, x):
         raise NotApplicable("Flax has no adaptive pooling layer or function")
 
-    def build_Dropout(self, v):
-        m = nn.Dropout(0.5)
-        return Built(m, "flax.linen.Dropout(0.5) on (1, 8, 8, 3), deterministic=True",
-                     extra=_init(m, _x(1, 8, 8, 3), deterministic=True))
+    def build_Dropout(self, v, x):
+        return built(nn.Dropout(0.5), *x, deterministic=True)
 
-    def build_Flatten(self, v):
+    def build_Flatten(self, v, x):
         raise NotApplicable("Flax has no Flatten layer; models call x.reshape")
 
 

@@ -11,29 +11,15 @@ calls ``Embed.attend``, so the embedding table is one parameter.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from .architectures import MOBILENET_V2_SETTINGS, VGG_CFGS, make_divisible
-from .base import Built
-
-
-def _x(*shape: int, dtype: Any = jnp.float32) -> jax.ShapeDtypeStruct:
-    return jax.ShapeDtypeStruct(shape, dtype)
-
-
-def _tokens(n: int = 4) -> jax.ShapeDtypeStruct:
-    return _x(1, n, dtype=jnp.int32)
-
-
-def _init(module: nn.Module, *inputs: Any, **kwargs: Any) -> dict:
-    """The adapter's abstract init (imported here, at call time: the adapter imports this module)."""
-    from .flax_linen_adapter import _init as abstract_init
-
-    return abstract_init(module, *inputs, **kwargs)
+from .base import built
+from .flax_common import adaptive_avg_pool
 
 
 def _pad(k: int) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -45,16 +31,6 @@ def _pad(k: int) -> tuple[tuple[int, int], tuple[int, int]]:
 def _batch_norm(name: str) -> nn.BatchNorm:
     """torch.nn.BatchNorm2d in eval mode (torch momentum 0.1 is flax momentum 0.9)."""
     return nn.BatchNorm(use_running_average=True, momentum=0.9, epsilon=1e-5, name=name)
-
-
-def _adaptive_avg_pool(x: jax.Array, size: tuple[int, int]) -> jax.Array:
-    """torch.nn.AdaptiveAvgPool2d on NHWC: cell i averages rows floor(i*H/o) .. ceil((i+1)*H/o)."""
-    for axis, out in zip((1, 2), size):
-        n = x.shape[axis]
-        cells = [jax.lax.slice_in_dim(x, (i * n) // out, -(-((i + 1) * n) // out), axis=axis).mean(
-                 axis=axis, keepdims=True) for i in range(out)]
-        x = jnp.concatenate(cells, axis=axis)
-    return x
 
 
 def _sinusoids(length: int, d: int) -> jax.Array:
@@ -130,19 +106,24 @@ class VGG(nn.Module):
                 x = _batch_norm(f"features_{i + 1}")(x)
             x = nn.relu(x)
             i += 3 if self.batch_norm else 2
-        x = _adaptive_avg_pool(x, (7, 7)).reshape(x.shape[0], -1)
+        x = adaptive_avg_pool(x, (7, 7)).reshape(x.shape[0], -1)
         x = nn.Dropout(0.5, deterministic=True)(nn.relu(nn.Dense(4096, name="classifier_0")(x)))
         x = nn.Dropout(0.5, deterministic=True)(nn.relu(nn.Dense(4096, name="classifier_3")(x)))
         return nn.Dense(self.num_classes, name="classifier_6")(x)
 
 
-class BasicBlock(nn.Module):
+class _Block(nn.Module):
+    """What BasicBlock and Bottleneck take (torchvision's arguments)."""
+
     planes: int
     stride: int
     downsample: bool
     groups: int
     base_width: int
     conv_bias: bool
+
+
+class BasicBlock(_Block):
     expansion = 1
 
     @nn.compact
@@ -158,13 +139,7 @@ class BasicBlock(nn.Module):
         return nn.relu(out + x)
 
 
-class Bottleneck(nn.Module):
-    planes: int
-    stride: int
-    downsample: bool
-    groups: int
-    base_width: int
-    conv_bias: bool
+class Bottleneck(_Block):
     expansion = 4
 
     @nn.compact
@@ -600,64 +575,48 @@ class FlaxLinenModels:
     """The model-family builders, mixed into FlaxLinenAdapter (same names in every adapter)."""
 
     # ------------------------------------------------------------------ vision.yaml
-    def build_mlp(self, v):
+    def build_mlp(self, v, x):
         m = MLP(tuple(v.hidden_sizes), v.out_features, v.bias)
-        return Built(m, f"MLP({v.in_features}, {list(v.hidden_sizes)}, {v.out_features}, bias={v.bias}) of "
-                        f"flax.linen.Dense, on (1, {v.in_features})", extra=_init(m, _x(1, v.in_features)))
+        return built(m, *x)
 
-    def build_lenet5(self, v):
+    def build_lenet5(self, v, x):
         m = LeNet5(v.num_classes)
-        return Built(m, f"LeNet5(num_classes={v.num_classes}) of flax.linen.Conv / Dense, on (1, 32, 32, "
-                        f"{v.in_channels})", extra=_init(m, _x(1, 32, 32, v.in_channels)))
+        return built(m, *x)
 
-    def build_vgg(self, v):
+    def build_vgg(self, v, x):
         m = VGG(v.cfg, v.batch_norm, v.num_classes)
-        return Built(m, f"VGG(cfg={v.cfg!r}, batch_norm={v.batch_norm}, num_classes={v.num_classes}) of flax.linen, "
-                        f"on (1, 32, 32, 3)", extra=_init(m, _x(1, 32, 32, 3)))
+        return built(m, *x)
 
-    def build_resnet(self, v):
+    def build_resnet(self, v, x):
         m = ResNet(v.block, tuple(v.layers), v.groups, v.width_per_group, v.num_classes, v.conv_bias)
-        return Built(m, f"ResNet({v.block}, layers={list(v.layers)}, groups={v.groups}, "
-                        f"width_per_group={v.width_per_group}, num_classes={v.num_classes}, conv_bias={v.conv_bias}) "
-                        f"of flax.linen, on (1, 32, 32, 3)", extra=_init(m, _x(1, 32, 32, 3)))
+        return built(m, *x)
 
-    def build_mobilenet_v2(self, v):
+    def build_mobilenet_v2(self, v, x):
         m = MobileNetV2(v.width_mult, v.num_classes)
-        return Built(m, f"MobileNetV2(width_mult={v.width_mult}, num_classes={v.num_classes}) of flax.linen, "
-                        f"on (1, 32, 32, 3)", extra=_init(m, _x(1, 32, 32, 3)))
+        return built(m, *x)
 
     # ------------------------------------------------------------------ text.yaml
-    def build_text_classifier(self, v):
+    def build_text_classifier(self, v, x):
         m = TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes)
-        return Built(m, f"flax.linen.Embed({v.vocab_size}, {v.embedding_dim}) -> flax.linen.RNN(flax.linen.LSTMCell("
-                        f"{v.hidden_size})) -> flax.linen.Dense({v.num_classes}), on (1, 4) tokens",
-                     extra=_init(m, _tokens()))
+        return built(m, *x)
 
-    def build_mini_transformer(self, v):
+    def build_mini_transformer(self, v, x):
         m = MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff)
-        return Built(m, f"MiniTransformer(vocab_size={v.vocab_size}, d_model={v.d_model}, num_heads={v.num_heads}, "
-                        f"num_layers={v.num_layers}, d_ff={v.d_ff}) of flax.linen, on (1, 4) tokens",
-                     extra=_init(m, _tokens()))
+        return built(m, *x)
 
     # ------------------------------------------------------------------ transformers.yaml
-    def build_bert(self, v):
+    def build_bert(self, v, x):
         m = BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers, v.num_attention_heads,
                       v.intermediate_size, v.max_position_embeddings, v.type_vocab_size)
-        return Built(m, f"BertModel(hidden_size={v.hidden_size}, layers={v.num_hidden_layers}) of flax.linen, "
-                        f"on (1, 4) tokens", extra=_init(m, _tokens()))
+        return built(m, *x)
 
-    def build_gpt2(self, v):
+    def build_gpt2(self, v, x):
         m = GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head, v.n_inner,
                             v.tie_word_embeddings)
-        return Built(m, f"GPT2LMHeadModel(n_embd={v.n_embd}, n_layer={v.n_layer}, "
-                        f"tie_word_embeddings={v.tie_word_embeddings}) of flax.linen, on (1, 4) tokens",
-                     extra=_init(m, _tokens()))
+        return built(m, *x)
 
-    def build_llama(self, v):
+    def build_llama(self, v, x):
         m = LlamaForCausalLM(v.vocab_size, v.hidden_size, v.intermediate_size, v.num_hidden_layers,
                              v.num_attention_heads, v.num_key_value_heads, v.head_dim, v.attention_bias,
                              v.qkv_bias, v.mlp_bias, v.tie_word_embeddings)
-        return Built(m, f"LlamaForCausalLM(hidden_size={v.hidden_size}, layers={v.num_hidden_layers}, "
-                        f"heads={v.num_attention_heads}, kv_heads={v.num_key_value_heads}, "
-                        f"tie_word_embeddings={v.tie_word_embeddings}) of flax.linen, on (1, 4) tokens",
-                     extra=_init(m, _tokens()))
+        return built(m, *x)

@@ -11,6 +11,7 @@ constructor requires it and keep none, so no rng state (``nnx.RngState``) is cre
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, Callable
 
 import flax
@@ -18,13 +19,12 @@ import jax
 from flax import nnx
 
 from paramspec.errors import NotApplicable
-from paramspec.reading import Reading, Tensor
+from paramspec.reading import Measurement, Reading, Tensor
 
-from .base import Adapter, Built, ints
+from .base import Adapter, Built, Input, call_text, channels_last, ints
+from .flax_common import conv_padding, conv_transpose_padding, pool_padding, pool_strides
+from .jax_cost import abstract, measure_xla
 from .flax_nnx_models import FlaxNnxModels
-
-
-_MATERIALIZE = [False]  # set by FlaxNnxAdapter.build from Adapter.materialize (bench/scale.py)
 
 
 class _FixedKeyRngs:
@@ -51,41 +51,51 @@ class _FixedKeyRngs:
         return self
 
 
-def _rngs():
-    """The rngs argument for a constructor: real only when materializing."""
-    return nnx.Rngs(0) if _MATERIALIZE[0] else _FixedKeyRngs()
-
-
-def _abstract(make: Callable[[], nnx.Module]) -> nnx.Module:
-    """``make()`` under ``nnx.eval_shape``: variables hold shapes and dtypes only."""
-    if _MATERIALIZE[0]:  # benchmarks only: real weights
-        return make()
-    return nnx.eval_shape(make)
-
-
 def _size(state: nnx.State) -> int:
     return sum(x.size for x in jax.tree.leaves(state))
 
 
-def _variable_paths(module: nnx.Module) -> dict[int, list[str]]:
-    """Every path to every Variable, by the Variable's id, shared references included.
+def _variables(module: nnx.Module) -> dict[int, tuple[nnx.Variable, list[str]]]:
+    """Every Variable, by identity, with every path to it, in the order the module holds them.
 
     ``nnx.state`` (like ``nnx.iter_graph``) visits a shared Variable or module once, under its
     first path; this walk follows every reference (each node's ``node_dict``), so a Variable
     reachable under two paths is found under both.
     """
-    paths: dict[int, list[str]] = {}
+    found: dict[int, tuple[nnx.Variable, list[str]]] = {}
 
     def walk(node: Any, prefix: tuple, stack: frozenset) -> None:
         for key, value in nnx.graph.get_node_impl(node).node_dict(node).items():
             path = (*prefix, key)
             if isinstance(value, nnx.Variable):
-                paths.setdefault(id(value), []).append("/".join(map(str, path)))
+                found.setdefault(id(value), (value, []))[1].append("/".join(map(str, path)))
             elif nnx.graph.is_node(value) and id(value) not in stack:
                 walk(value, path, stack | {id(value)})
 
     walk(module, (), frozenset({id(module)}))
-    return paths
+    return found
+
+
+_PLAIN = (bool, int, float, str)
+
+
+def one_line(module: Any) -> str:
+    """An nnx module in one line, from its attributes: a model's ``config`` (its constructor's
+    arguments), or the plain values it keeps and its submodules."""
+    config = getattr(module, "config", None)
+    if isinstance(config, tuple) and all(isinstance(c, tuple) and len(c) == 2 for c in config):
+        return call_text(type(module).__name__, [f"{k}={v!r}" for k, v in config])
+    args = []
+    for key, value in vars(module).items():
+        if key.startswith("_") or key in ("dtype", "param_dtype", "precision"):
+            continue
+        if isinstance(value, nnx.Module):
+            args.append(f"{key}={one_line(value)}")
+        elif isinstance(value, _PLAIN) or (isinstance(value, tuple) and all(isinstance(x, _PLAIN) for x in value)):
+            args.append(f"{key}={value!r}")
+    if isinstance(module, nnx.List):
+        args += [one_line(x) for x in module if isinstance(x, nnx.Module)]
+    return call_text(type(module).__name__, args)
 
 
 class _Fn(nnx.Module):
@@ -146,102 +156,111 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
     def version(self) -> str:
         return f"flax {flax.__version__} (jax {jax.__version__})"
 
-    def build(self, kind: str, values: Any) -> Built:
-        _MATERIALIZE[0] = self.materialize
-        try:
-            return super().build(kind, values)
-        finally:
-            _MATERIALIZE[0] = False
+    def construct(self, make, materialize: bool) -> Built:
+        """A builder returns a factory of its module, taking ``rngs``: called under
+        ``nnx.eval_shape`` with a fixed-key stand-in, or with real rngs to materialize."""
+        b = make()
+        factory = b.obj
+        b.obj = factory(nnx.Rngs(0)) if materialize else nnx.eval_shape(lambda: factory(_FixedKeyRngs()))
+        return b
+
+    def describe(self, built: Built) -> str:
+        return one_line(built.obj)
 
     # ------------------------------------------------------------------ read
-    def read(self, built: Built) -> Reading:
+    def read(self, built: Built, native: bool = True) -> Reading:
         module: nnx.Module = built.obj
-        # the embedding Param of every nnx.Embed, by identity (nnx.state holds the same Variables)
+        # the embedding Param of every nnx.Embed, by identity
         embeddings = {id(node.embedding) for _, node in nnx.iter_graph(module) if isinstance(node, nnx.Embed)}
-        all_paths = _variable_paths(module)
         tensors: list[Tensor] = []
-        for path, var in nnx.to_flat_state(nnx.state(module)):
+        for key, (var, paths) in _variables(module).items():
             x = var.get_value()
-            name = "/".join(map(str, path))
-            shared = tuple(p for p in all_paths.get(id(var), ()) if p != name)
-            tensors.append(Tensor(name, tuple(x.shape), str(x.dtype), isinstance(var, nnx.Param),
-                                  shared_with=shared, embedding=id(var) in embeddings))
+            tensors.append(Tensor(paths[0], tuple(x.shape), str(x.dtype), isinstance(var, nnx.Param),
+                                  shared_with=tuple(paths[1:]), embedding=key in embeddings))
         native = {
             "nnx.Param": _size(nnx.state(module, nnx.Param)),
             "nnx.BatchStat": _size(nnx.state(module, nnx.BatchStat)),
-        }
-        return Reading("flax-nnx", self.target, self.version(), built.description, tensors, native)
+        } if native else {}
+        return Reading(self.source(), self.describe(built), tensors, native)
+
+    # ------------------------------------------------------------------ measure
+    def measure(self, built: Built) -> Measurement:
+        """XLA's cost of the module's call over its abstract state (``nnx.split``) and inputs,
+        in eval mode (BatchNorm on running statistics, Dropout off); never compiled."""
+        module = built.obj
+        module.eval()
+        graphdef, state = nnx.split(module)
+
+        def forward(state, *xs):
+            m = nnx.merge(graphdef, state)
+            for _, node in nnx.iter_graph(m):  # built with rngs=False: a carry needs a key (its init ignores it)
+                if isinstance(node, nnx.RNN) and not node.rngs:
+                    node.rngs = _FixedKeyRngs()
+            return built.invoke(m, xs)
+
+        return measure_xla(forward, (state, *map(abstract, built.inputs)), self.version(), built.inputs)
+
+    def layout(self, x: Input) -> Input:
+        return channels_last(x)
 
     # ------------------------------------------------------------------ dense.yaml
-    def build_Linear(self, v):
-        m = _abstract(lambda: nnx.Linear(v.in_features, v.out_features, use_bias=v.bias, rngs=_rngs()))
-        return Built(m, f"flax.nnx.Linear({v.in_features}, {v.out_features}, use_bias={v.bias})")
+    def build_Linear(self, v, x):
+        return Built(lambda rngs: nnx.Linear(v.in_features, v.out_features, use_bias=v.bias, rngs=rngs))
 
-    def build_Embedding(self, v):
-        m = _abstract(lambda: nnx.Embed(num_embeddings=v.num_embeddings, features=v.embedding_dim,
-                                        rngs=_rngs()))
-        return Built(m, f"flax.nnx.Embed(num_embeddings={v.num_embeddings}, features={v.embedding_dim})")
+    def build_Embedding(self, v, x):
+        return Built(lambda rngs: nnx.Embed(num_embeddings=v.num_embeddings, features=v.embedding_dim,
+                                        rngs=rngs))
 
     # ------------------------------------------------------------------ conv.yaml
     def _conv(self, v):
-        k = ints(v.kernel_size)
-        m = _abstract(lambda: nnx.Conv(v.in_channels, v.out_channels, k, feature_group_count=v.groups,
-                                       use_bias=v.bias, rngs=_rngs()))
-        return Built(m, f"flax.nnx.Conv({v.in_channels}, {v.out_channels}, {k}, feature_group_count={v.groups}, "
-                        f"use_bias={v.bias})")
+        return Built(lambda rngs: nnx.Conv(v.in_channels, v.out_channels, ints(v.kernel_size), strides=ints(v.stride),
+                                           padding=conv_padding(v), kernel_dilation=ints(v.dilation),
+                                           feature_group_count=v.groups, use_bias=v.bias, rngs=rngs))
 
     def _conv_transpose(self, v):
         if v.groups > 1:
             raise NotApplicable("flax.nnx.ConvTranspose has no feature_group_count")
-        k = ints(v.kernel_size)
-        m = _abstract(lambda: nnx.ConvTranspose(v.in_channels, v.out_channels, k, use_bias=v.bias,
-                                                rngs=_rngs()))
-        return Built(m, f"flax.nnx.ConvTranspose({v.in_channels}, {v.out_channels}, {k}, use_bias={v.bias})")
+        return Built(lambda rngs: nnx.ConvTranspose(v.in_channels, v.out_channels, ints(v.kernel_size),
+                                                    strides=ints(v.stride), padding=conv_transpose_padding(v),
+                                                    kernel_dilation=ints(v.dilation), use_bias=v.bias, rngs=rngs))
 
-    def build_Conv1d(self, v):
+    def build_Conv1d(self, v, x):
         return self._conv(v)
 
-    def build_Conv2d(self, v):
+    def build_Conv2d(self, v, x):
         return self._conv(v)
 
-    def build_Conv3d(self, v):
+    def build_Conv3d(self, v, x):
         return self._conv(v)
 
-    def build_ConvTranspose1d(self, v):
+    def build_ConvTranspose1d(self, v, x):
         return self._conv_transpose(v)
 
-    def build_ConvTranspose2d(self, v):
+    def build_ConvTranspose2d(self, v, x):
         return self._conv_transpose(v)
 
-    def build_ConvTranspose3d(self, v):
+    def build_ConvTranspose3d(self, v, x):
         return self._conv_transpose(v)
 
-    def build_DepthwiseConv2D(self, v):
-        k = ints(v.kernel_size)
-        out = v.in_channels * v.depth_multiplier
-        m = _abstract(lambda: nnx.Conv(v.in_channels, out, k, feature_group_count=v.in_channels,
-                                       use_bias=v.use_bias, rngs=_rngs()))
-        return Built(m, f"flax.nnx.Conv({v.in_channels}, {out}, {k}, feature_group_count={v.in_channels}, "
-                        f"use_bias={v.use_bias})")
+    def _depthwise(self, v, use_bias, rngs):
+        return nnx.Conv(v.in_channels, v.in_channels * v.depth_multiplier, ints(v.kernel_size), strides=ints(v.strides),
+                        padding=v.padding.upper(), feature_group_count=v.in_channels, use_bias=use_bias, rngs=rngs)
 
-    def build_SeparableConv2D(self, v):
-        k = ints(v.kernel_size)
+    def build_DepthwiseConv2D(self, v, x):
+        return Built(lambda rngs: self._depthwise(v, v.use_bias, rngs))
+
+    def build_SeparableConv2D(self, v, x):
         mid = v.in_channels * v.depth_multiplier
-        m = _abstract(lambda: _SeparableConv2D(
-            depthwise=nnx.Conv(v.in_channels, mid, k, feature_group_count=v.in_channels, use_bias=False,
-                               rngs=_rngs()),
-            pointwise=nnx.Conv(mid, v.filters, (1, 1), use_bias=v.use_bias, rngs=_rngs())))
-        return Built(m, f"SeparableConv2D(depthwise=flax.nnx.Conv({v.in_channels}, {mid}, {k}, "
-                        f"feature_group_count={v.in_channels}, use_bias=False), "
-                        f"pointwise=flax.nnx.Conv({mid}, {v.filters}, (1, 1), use_bias={v.use_bias}))")
+        return Built(lambda rngs: _SeparableConv2D(
+            depthwise=self._depthwise(v, False, rngs),
+            pointwise=nnx.Conv(mid, v.filters, (1, 1), use_bias=v.use_bias, rngs=rngs)))
 
     # ------------------------------------------------------------------ recurrent.yaml
     def _rnn(self, cell_cls, v):
         """num_layers of nnx.RNN(cell), each in nnx.Bidirectional when bidirectional; no rng state kept."""
         D = 2 if v.bidirectional else 1
 
-        def make():
-            rngs = _rngs()
+        def make(rngs):
             layers = []
             for layer in range(v.num_layers):
                 n_in = v.input_size if layer == 0 else D * v.hidden_size
@@ -254,28 +273,21 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
                     layers.append(nnx.RNN(cell_cls(n_in, v.hidden_size, rngs=rngs), rngs=False))
             return layers[0] if v.num_layers == 1 else nnx.Sequential(*layers)
 
-        name = cell_cls.__name__
-        descs = []
-        for layer in range(v.num_layers):
-            n_in = v.input_size if layer == 0 else D * v.hidden_size
-            d = f"flax.nnx.RNN(flax.nnx.{name}({n_in}, {v.hidden_size}), rngs=False)"
-            descs.append(f"flax.nnx.Bidirectional({d}, {d}, rngs=False)" if v.bidirectional else d)
-        desc = descs[0] if v.num_layers == 1 else f"flax.nnx.Sequential({', '.join(descs)})"
-        return Built(_abstract(make), desc)
+        return Built(make)
 
-    def build_RNN(self, v):
+    def build_RNN(self, v, x):
         if not v.bias:
             raise NotApplicable("flax.nnx.SimpleCell has no use_bias option")
         return self._rnn(nnx.SimpleCell, v)
 
-    def build_LSTM(self, v):
+    def build_LSTM(self, v, x):
         if v.proj_size > 0:
             raise NotApplicable("flax.nnx.LSTMCell has no projection (proj_size)")
         if not v.bias:
             raise NotApplicable("flax.nnx.LSTMCell has no use_bias option")
         return self._rnn(nnx.LSTMCell, v)
 
-    def build_GRU(self, v):
+    def build_GRU(self, v, x):
         if not v.reset_after:
             raise NotApplicable("flax.nnx.GRUCell always applies the reset gate after the hidden projection")
         if not v.bias:
@@ -286,17 +298,16 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
     def _bn(self, v):
         if not v.track_running_stats:
             raise NotApplicable("flax.nnx.BatchNorm always keeps running statistics in batch_stats")
-        m = _abstract(lambda: nnx.BatchNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
-                                            rngs=_rngs()))
-        return Built(m, f"flax.nnx.BatchNorm({v.num_features}, use_scale={v.affine}, use_bias={v.affine})")
+        return Built(lambda rngs: nnx.BatchNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
+                                            rngs=rngs))
 
-    def build_BatchNorm1d(self, v):
+    def build_BatchNorm1d(self, v, x):
         return self._bn(v)
 
-    def build_BatchNorm2d(self, v):
+    def build_BatchNorm2d(self, v, x):
         return self._bn(v)
 
-    def build_BatchNorm3d(self, v):
+    def build_BatchNorm3d(self, v, x):
         return self._bn(v)
 
     def _norm_axes(self, v) -> tuple[int, tuple[int, ...]]:
@@ -305,36 +316,29 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
         shape = ints(v.normalized_shape)
         return math.prod(shape), tuple(range(-len(shape), 0))
 
-    def build_LayerNorm(self, v):
+    def build_LayerNorm(self, v, x):
         n, axes = self._norm_axes(v)
         use_bias = v.elementwise_affine and v.bias
-        m = _abstract(lambda: nnx.LayerNorm(n, use_scale=v.elementwise_affine, use_bias=use_bias,
-                                            reduction_axes=axes, feature_axes=axes, rngs=_rngs()))
-        return Built(m, f"flax.nnx.LayerNorm({n}, use_scale={v.elementwise_affine}, use_bias={use_bias}, "
-                        f"reduction_axes={axes}, feature_axes={axes})")
+        return Built(lambda rngs: nnx.LayerNorm(n, use_scale=v.elementwise_affine, use_bias=use_bias,
+                                            reduction_axes=axes, feature_axes=axes, rngs=rngs))
 
-    def build_GroupNorm(self, v):
-        m = _abstract(lambda: nnx.GroupNorm(v.num_channels, num_groups=v.num_groups, use_scale=v.affine,
-                                            use_bias=v.affine, rngs=_rngs()))
-        return Built(m, f"flax.nnx.GroupNorm({v.num_channels}, num_groups={v.num_groups}, use_scale={v.affine}, "
-                        f"use_bias={v.affine})")
+    def build_GroupNorm(self, v, x):
+        return Built(lambda rngs: nnx.GroupNorm(v.num_channels, num_groups=v.num_groups, use_scale=v.affine,
+                                            use_bias=v.affine, rngs=rngs))
 
-    def build_RMSNorm(self, v):
+    def build_RMSNorm(self, v, x):
         n, axes = self._norm_axes(v)
-        m = _abstract(lambda: nnx.RMSNorm(n, use_scale=v.elementwise_affine, reduction_axes=axes,
-                                          feature_axes=axes, rngs=_rngs()))
-        return Built(m, f"flax.nnx.RMSNorm({n}, use_scale={v.elementwise_affine}, reduction_axes={axes}, "
-                        f"feature_axes={axes})")
+        return Built(lambda rngs: nnx.RMSNorm(n, use_scale=v.elementwise_affine, reduction_axes=axes,
+                                          feature_axes=axes, rngs=rngs))
 
-    def build_InstanceNorm2d(self, v):
+    def build_InstanceNorm2d(self, v, x):
         if v.track_running_stats:
             raise NotApplicable("flax.nnx.InstanceNorm keeps no running statistics")
-        m = _abstract(lambda: nnx.InstanceNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
-                                               rngs=_rngs()))
-        return Built(m, f"flax.nnx.InstanceNorm({v.num_features}, use_scale={v.affine}, use_bias={v.affine})")
+        return Built(lambda rngs: nnx.InstanceNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
+                                               rngs=rngs))
 
     # ------------------------------------------------------------------ attention.yaml
-    def build_MultiheadAttention(self, v):
+    def build_MultiheadAttention(self, v, x):
         if v.add_bias_kv:
             raise NotApplicable("flax.nnx.MultiHeadAttention has no add_bias_kv")
         E = v.embed_dim
@@ -342,11 +346,9 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
         V = v.vdim if v.vdim else E
         if K != V:
             raise NotApplicable("flax.nnx.MultiHeadAttention takes one in_kv_features for both keys and values")
-        m = _abstract(lambda: nnx.MultiHeadAttention(v.num_heads, in_features=E, qkv_features=E, out_features=E,
+        return Built(lambda rngs: nnx.MultiHeadAttention(v.num_heads, in_features=E, qkv_features=E, out_features=E,
                                                      in_kv_features=K, use_bias=v.bias, decode=False,
-                                                     rngs=_rngs()))
-        return Built(m, f"flax.nnx.MultiHeadAttention({v.num_heads}, in_features={E}, qkv_features={E}, "
-                        f"out_features={E}, in_kv_features={K}, use_bias={v.bias}, decode=False)")
+                                                     rngs=rngs))
 
     def _attention(self, v, rngs):
         return nnx.MultiHeadAttention(v.nhead, in_features=v.d_model, qkv_features=v.d_model,
@@ -359,60 +361,46 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
             parts[f"norm{i}"] = nnx.LayerNorm(v.d_model, use_bias=v.bias, rngs=rngs)
         return parts
 
-    def _transformer_description(self, name, v, attentions, norms):
-        attn = (f"flax.nnx.MultiHeadAttention({v.nhead}, in_features={v.d_model}, qkv_features={v.d_model}, "
-                f"out_features={v.d_model}, use_bias={v.bias}, decode=False)")
-        return (f"{name}(" + ", ".join(f"{a}={attn}" for a in attentions)
-                + f", linear1=flax.nnx.Linear({v.d_model}, {v.dim_feedforward}, use_bias={v.bias}), "
-                  f"linear2=flax.nnx.Linear({v.dim_feedforward}, {v.d_model}, use_bias={v.bias}), "
-                + ", ".join(f"norm{i}=flax.nnx.LayerNorm({v.d_model}, use_bias={v.bias})"
-                            for i in range(1, norms + 1)) + ")")
-
-    def build_TransformerEncoderLayer(self, v):
-        def make():
-            rngs = _rngs()
+    def build_TransformerEncoderLayer(self, v, x):
+        def make(rngs):
             return _TransformerEncoderLayer(self_attn=self._attention(v, rngs),
                                             **self._transformer_parts(v, 2, rngs))
-        return Built(_abstract(make), self._transformer_description("TransformerEncoderLayer", v, ["self_attn"], 2))
+        return Built(make)
 
-    def build_TransformerDecoderLayer(self, v):
-        def make():
-            rngs = _rngs()
+    def build_TransformerDecoderLayer(self, v, x):
+        def make(rngs):
             return _TransformerDecoderLayer(self_attn=self._attention(v, rngs),
                                             multihead_attn=self._attention(v, rngs),
                                             **self._transformer_parts(v, 3, rngs))
-        return Built(_abstract(make), self._transformer_description(
-            "TransformerDecoderLayer", v, ["self_attn", "multihead_attn"], 3))
+        return Built(make)
 
     # ------------------------------------------------------------------ activation.yaml
-    def build_PReLU(self, v):
+    def build_PReLU(self, v, x):
         if v.num_parameters > 1:
             raise NotApplicable("flax.nnx.PReLU learns a single scalar slope")
-        return Built(_abstract(lambda: nnx.PReLU()), "flax.nnx.PReLU()")
+        return Built(lambda rngs: nnx.PReLU())
 
     # ------------------------------------------------------------------ parameter_free.yaml
-    def build_ReLU(self, v):
-        return Built(_abstract(lambda: _Fn(nnx.relu)), "flax.nnx.relu in a module")
+    def build_ReLU(self, v, x):
+        return Built(lambda rngs: _Fn(nnx.relu))
 
-    def build_MaxPool2d(self, v):
-        def max_pool(x):
-            return nnx.max_pool(x, window_shape=(2, 2), strides=(2, 2))
-        return Built(_abstract(lambda: _Fn(max_pool)),
-                     "flax.nnx.max_pool(window_shape=(2, 2), strides=(2, 2)) in a module")
+    def _pool(self, fn, v):
+        return Built(lambda rngs: _Fn(partial(fn, window_shape=ints(v.kernel_size), strides=pool_strides(v),
+                                              padding=pool_padding(v))))
 
-    def build_AvgPool2d(self, v):
-        def avg_pool(x):
-            return nnx.avg_pool(x, window_shape=(2, 2), strides=(2, 2))
-        return Built(_abstract(lambda: _Fn(avg_pool)),
-                     "flax.nnx.avg_pool(window_shape=(2, 2), strides=(2, 2)) in a module")
+    def build_MaxPool2d(self, v, x):
+        return self._pool(nnx.max_pool, v)
 
-    def build_AdaptiveAvgPool2d(self, v):
+    def build_AvgPool2d(self, v, x):
+        return self._pool(nnx.avg_pool, v)
+
+    def build_AdaptiveAvgPool2d(self, v, x):
         raise NotApplicable("Flax has no adaptive pooling layer or function")
 
-    def build_Dropout(self, v):
-        return Built(_abstract(lambda: nnx.Dropout(0.5)), "flax.nnx.Dropout(0.5) (no rngs kept)")
+    def build_Dropout(self, v, x):
+        return Built(lambda rngs: nnx.Dropout(0.5))
 
-    def build_Flatten(self, v):
+    def build_Flatten(self, v, x):
         raise NotApplicable("Flax has no Flatten layer; models call x.reshape")
 
 

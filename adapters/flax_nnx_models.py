@@ -18,20 +18,15 @@ from flax import nnx
 
 from .architectures import MOBILENET_V2_SETTINGS, VGG_CFGS, make_divisible
 from .base import Built
+from .flax_common import adaptive_avg_pool
 
 
-def _abstract(make):
-    """The adapter's abstract build (``nnx.eval_shape``); imported late: the adapter imports us."""
-    from .flax_nnx_adapter import _abstract as build
 
-    return build(make)
+def _config(**kwargs) -> tuple:
+    """A model's constructor arguments as (name, value) pairs: static, hashable data that nnx
+    keeps with the module, read back by the adapter's description of what it built."""
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items())
 
-
-def _rngs():
-    """The adapter's rngs argument (a fixed-key stand-in in abstract builds)."""
-    from .flax_nnx_adapter import _rngs as make
-
-    return make()
 
 class Sequential(nnx.List):
     """torch.nn.Sequential: an nnx.List called in order, so paths read ``features/0/kernel``."""
@@ -68,10 +63,12 @@ class MLP(Sequential):
             if i < len(dims) - 2:
                 layers.append(nnx.relu)
         super().__init__(layers)
+        self.config = _config(in_features=in_features, hidden_sizes=hidden_sizes, out_features=out_features, bias=bias)
 
 
 class LeNet5(nnx.Module):
     def __init__(self, in_channels, num_classes, *, rngs):
+        self.config = _config(in_channels=in_channels, num_classes=num_classes)
         self.conv1 = nnx.Conv(in_channels, 6, (5, 5), padding="VALID", rngs=rngs)
         self.conv2 = nnx.Conv(6, 16, (5, 5), padding="VALID", rngs=rngs)
         self.fc1 = nnx.Linear(16 * 5 * 5, 120, rngs=rngs)
@@ -87,6 +84,7 @@ class LeNet5(nnx.Module):
 
 class VGG(nnx.Module):
     def __init__(self, cfg, batch_norm, num_classes, *, rngs):
+        self.config = _config(cfg=cfg, batch_norm=batch_norm, num_classes=num_classes)
         layers = []
         c = 3
         for v in VGG_CFGS[cfg]:
@@ -104,11 +102,9 @@ class VGG(nnx.Module):
             nnx.Linear(4096, 4096, rngs=rngs), nnx.relu, nnx.Dropout(0.5),
             nnx.Linear(4096, num_classes, rngs=rngs)])
 
-    def __call__(self, x):  # (N, 224, 224, 3)
-        x = self.features(x)
-        n, h, w, c = x.shape  # torchvision's AdaptiveAvgPool2d((7, 7)), for sizes divisible by 7
-        x = x.reshape(n, 7, h // 7, 7, w // 7, c).mean(axis=(2, 4))
-        return self.classifier(x.reshape(n, -1))
+    def __call__(self, x):  # (N, H, W, 3)
+        x = adaptive_avg_pool(self.features(x), (7, 7))  # torchvision's AdaptiveAvgPool2d((7, 7))
+        return self.classifier(x.reshape(x.shape[0], -1))
 
 
 class BasicBlock(nnx.Module):
@@ -150,6 +146,8 @@ class Bottleneck(nnx.Module):
 
 class ResNet(nnx.Module):
     def __init__(self, block, layers, groups, width_per_group, num_classes, conv_bias, *, rngs):
+        self.config = _config(block=block, layers=layers, groups=groups, width_per_group=width_per_group,
+                              num_classes=num_classes, conv_bias=conv_bias)
         block_cls = BasicBlock if block == "basic" else Bottleneck
         inplanes = 64
         self.conv1 = nnx.Conv(3, 64, (7, 7), 2, padding=3, use_bias=conv_bias, rngs=rngs)
@@ -201,6 +199,7 @@ class InvertedResidual(nnx.Module):
 
 class MobileNetV2(nnx.Module):
     def __init__(self, width_mult, num_classes, *, rngs):
+        self.config = _config(width_mult=width_mult, num_classes=num_classes)
         inp = make_divisible(32 * width_mult)
         last = make_divisible(1280 * max(1.0, width_mult))
         features = [_conv_bn(3, inp, 3, 2, rngs=rngs)]
@@ -220,6 +219,8 @@ class MobileNetV2(nnx.Module):
 # ------------------------------------------------------------------ the course's models
 class TextClassifier(nnx.Module):
     def __init__(self, vocab_size, embedding_dim, hidden_size, num_classes, *, rngs):
+        self.config = _config(vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
+                              num_classes=num_classes)
         self.embedding = nnx.Embed(vocab_size, embedding_dim, rngs=rngs)
         self.lstm = nnx.RNN(nnx.LSTMCell(embedding_dim, hidden_size, rngs=rngs), rngs=False)
         self.fc = nnx.Linear(hidden_size, num_classes, rngs=rngs)
@@ -258,6 +259,8 @@ class MiniTransformer(nnx.Module):
     """The lesson's TransformerEncoder. Positions are sinusoidal and computed, not learned."""
 
     def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, *, rngs):
+        self.config = _config(vocab_size=vocab_size, d_model=d_model, num_heads=num_heads, num_layers=num_layers,
+                              d_ff=d_ff)
         self.d_model = d_model
         self.word_embeddings = nnx.Embed(vocab_size, d_model, rngs=rngs)
         self.encoder_blocks = nnx.List(MiniTransformerBlock(d_model, num_heads, d_ff, rngs=rngs)
@@ -306,6 +309,9 @@ class BertLayer(nnx.Module):
 class BertModel(nnx.Module):
     def __init__(self, vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
                  max_position_embeddings, type_vocab_size, *, rngs):
+        self.config = _config(vocab_size=vocab_size, hidden_size=hidden_size, num_hidden_layers=num_hidden_layers,
+                              num_attention_heads=num_attention_heads, intermediate_size=intermediate_size,
+                              max_position_embeddings=max_position_embeddings, type_vocab_size=type_vocab_size)
         d = hidden_size
         self.embeddings = Namespace(
             word_embeddings=nnx.Embed(vocab_size, d, rngs=rngs),
@@ -347,6 +353,8 @@ class GPT2Block(nnx.Module):
 
 class GPT2LMHeadModel(nnx.Module):
     def __init__(self, vocab_size, n_positions, n_embd, n_layer, n_head, n_inner, tie_word_embeddings, *, rngs):
+        self.config = _config(vocab_size=vocab_size, n_positions=n_positions, n_embd=n_embd, n_layer=n_layer,
+                              n_head=n_head, n_inner=n_inner, tie_word_embeddings=tie_word_embeddings)
         self.transformer = Namespace(
             wte=nnx.Embed(vocab_size, n_embd, rngs=rngs),
             wpe=nnx.Embed(n_positions, n_embd, rngs=rngs),
@@ -402,6 +410,11 @@ class LlamaForCausalLM(nnx.Module):
     def __init__(self, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
                  num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings, *, rngs,
                  rope_theta=10000.0):
+        self.config = _config(vocab_size=vocab_size, hidden_size=hidden_size, intermediate_size=intermediate_size,
+                              num_hidden_layers=num_hidden_layers, num_attention_heads=num_attention_heads,
+                              num_key_value_heads=num_key_value_heads, head_dim=head_dim,
+                              attention_bias=attention_bias, qkv_bias=qkv_bias, mlp_bias=mlp_bias,
+                              tie_word_embeddings=tie_word_embeddings)
         kv = num_key_value_heads or num_attention_heads
         hd = head_dim or hidden_size // num_attention_heads
         self.head_dim, self.rope_theta = hd, rope_theta
@@ -431,72 +444,48 @@ class LlamaForCausalLM(nnx.Module):
 class FlaxNnxModels:
     """The model-family builders, mixed into FlaxNnxAdapter (same names in every adapter).
 
-    Each builds its model abstractly: ``_abstract(lambda: Model(..., rngs=_rngs()))``.
+    Each returns a factory of its model, ``lambda rngs: Model(..., rngs=rngs)``; the adapter
+    calls it under ``nnx.eval_shape`` (or with real rngs, to materialize).
     """
 
     # ------------------------------------------------------------------ vision.yaml
-    def build_mlp(self, v):
-        m = _abstract(lambda: MLP(v.in_features, v.hidden_sizes, v.out_features, v.bias, rngs=_rngs()))
-        return Built(m, f"MLP({v.in_features}, {list(v.hidden_sizes)}, {v.out_features}, use_bias={v.bias}) "
-                        f"of flax.nnx.Linear")
+    def build_mlp(self, v, x):
+        return Built(lambda rngs: MLP(v.in_features, v.hidden_sizes, v.out_features, v.bias, rngs=rngs))
 
-    def build_lenet5(self, v):
-        m = _abstract(lambda: LeNet5(v.in_channels, v.num_classes, rngs=_rngs()))
-        return Built(m, f"LeNet5(in_channels={v.in_channels}, num_classes={v.num_classes}) "
-                        f"of flax.nnx.Conv and flax.nnx.Linear")
+    def build_lenet5(self, v, x):
+        return Built(lambda rngs: LeNet5(v.in_channels, v.num_classes, rngs=rngs))
 
-    def build_vgg(self, v):
-        m = _abstract(lambda: VGG(v.cfg, v.batch_norm, v.num_classes, rngs=_rngs()))
-        return Built(m, f"VGG(cfg={v.cfg!r}, batch_norm={v.batch_norm}, num_classes={v.num_classes}) "
-                        f"of flax.nnx.Conv, flax.nnx.BatchNorm and flax.nnx.Linear")
+    def build_vgg(self, v, x):
+        return Built(lambda rngs: VGG(v.cfg, v.batch_norm, v.num_classes, rngs=rngs))
 
-    def build_resnet(self, v):
-        m = _abstract(lambda: ResNet(v.block, v.layers, v.groups, v.width_per_group, v.num_classes,
-                                          v.conv_bias, rngs=_rngs()))
-        return Built(m, f"ResNet({v.block}, layers={list(v.layers)}, groups={v.groups}, "
-                        f"width_per_group={v.width_per_group}, num_classes={v.num_classes}, conv_bias={v.conv_bias}) "
-                        f"of flax.nnx.Conv(feature_group_count=groups) and flax.nnx.BatchNorm")
+    def build_resnet(self, v, x):
+        return Built(lambda rngs: ResNet(v.block, v.layers, v.groups, v.width_per_group, v.num_classes, v.conv_bias,
+                                         rngs=rngs))
 
-    def build_mobilenet_v2(self, v):
-        m = _abstract(lambda: MobileNetV2(v.width_mult, v.num_classes, rngs=_rngs()))
-        return Built(m, f"MobileNetV2(width_mult={v.width_mult}, num_classes={v.num_classes}) "
-                        f"of flax.nnx.Conv(feature_group_count=hidden) and flax.nnx.BatchNorm")
+    def build_mobilenet_v2(self, v, x):
+        return Built(lambda rngs: MobileNetV2(v.width_mult, v.num_classes, rngs=rngs))
 
     # ------------------------------------------------------------------ text.yaml
-    def build_text_classifier(self, v):
-        m = _abstract(lambda: TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes,
-                                                  rngs=_rngs()))
-        return Built(m, f"flax.nnx.Embed({v.vocab_size}, {v.embedding_dim}) -> "
-                        f"flax.nnx.RNN(flax.nnx.LSTMCell({v.embedding_dim}, {v.hidden_size})) -> "
-                        f"flax.nnx.Linear({v.hidden_size}, {v.num_classes})")
+    def build_text_classifier(self, v, x):
+        return Built(lambda rngs: TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes,
+                                                 rngs=rngs))
 
-    def build_mini_transformer(self, v):
-        m = _abstract(lambda: MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff,
-                                                   rngs=_rngs()))
-        return Built(m, f"MiniTransformer(vocab_size={v.vocab_size}, d_model={v.d_model}, num_heads={v.num_heads}, "
-                        f"num_layers={v.num_layers}, d_ff={v.d_ff}) with "
-                        f"flax.nnx.MultiHeadAttention(use_bias=False, decode=False)")
+    def build_mini_transformer(self, v, x):
+        return Built(lambda rngs: MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff,
+                                                  rngs=rngs))
 
     # ------------------------------------------------------------------ transformers.yaml
-    def build_bert(self, v):
-        m = _abstract(lambda: BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers,
-                                             v.num_attention_heads, v.intermediate_size,
-                                             v.max_position_embeddings, v.type_vocab_size, rngs=_rngs()))
-        return Built(m, f"BertModel(hidden_size={v.hidden_size}, layers={v.num_hidden_layers}) of flax.nnx layers")
+    def build_bert(self, v, x):
+        return Built(lambda rngs: BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers, v.num_attention_heads,
+                                            v.intermediate_size, v.max_position_embeddings, v.type_vocab_size,
+                                            rngs=rngs))
 
-    def build_gpt2(self, v):
-        m = _abstract(lambda: GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head,
-                                                   v.n_inner, v.tie_word_embeddings, rngs=_rngs()))
-        head = "transformer.wte.attend" if v.tie_word_embeddings else "flax.nnx.Linear lm_head"
-        return Built(m, f"GPT2LMHeadModel(n_embd={v.n_embd}, n_layer={v.n_layer}, "
-                        f"tie_word_embeddings={v.tie_word_embeddings}), logits by {head}")
+    def build_gpt2(self, v, x):
+        return Built(lambda rngs: GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head,
+                                                  v.n_inner, v.tie_word_embeddings, rngs=rngs))
 
-    def build_llama(self, v):
-        m = _abstract(lambda: LlamaForCausalLM(
+    def build_llama(self, v, x):
+        return Built(lambda rngs: LlamaForCausalLM(
             v.vocab_size, v.hidden_size, v.intermediate_size, v.num_hidden_layers, v.num_attention_heads,
             v.num_key_value_heads, v.head_dim, v.attention_bias, v.qkv_bias, v.mlp_bias, v.tie_word_embeddings,
-            rngs=_rngs()))
-        head = "model.embed_tokens.attend" if v.tie_word_embeddings else "flax.nnx.Linear lm_head"
-        return Built(m, f"LlamaForCausalLM(hidden_size={v.hidden_size}, layers={v.num_hidden_layers}, "
-                        f"heads={v.num_attention_heads}, kv_heads={v.num_key_value_heads}, "
-                        f"tie_word_embeddings={v.tie_word_embeddings}), logits by {head}")
+            rngs=rngs))

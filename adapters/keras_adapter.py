@@ -16,30 +16,15 @@ from typing import Any
 import keras
 
 from paramspec.errors import NotApplicable
-from paramspec.reading import Reading, Tensor
+from paramspec.reading import Measurement, Reading, Tensor, shape_text
 
-from .base import Adapter, Built, ints
+from .base import Adapter, Built, Input, call_text, channels_last, ints
 from .keras_models import KerasModels
 
-# Concrete input sizes the layers are built on. No count depends on them: a layer's weights
-# depend only on the channel / feature axes, which come from the spec's variables.
-BATCH = 1
-TIME = 5        # sequence length for recurrent and attention layers
-SPATIAL = 16    # each spatial axis of a conv input, or the kernel's size where that is larger
-
-
-def _spatial(kernel: Any) -> int:
-    """A spatial size that fits the kernel ("valid" padding needs input >= kernel)."""
-    return max(SPATIAL, *ints(kernel))
-IMAGE = 4       # each spatial axis of a norm / activation / pooling input
-
-
-def _shape(*dims: int) -> str:
-    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
-
-
-def _built(layer: Any, description: str, input_shape: tuple[int, ...]) -> Built:
-    return Built(layer, f"{description} built on input {_shape(*input_shape)}")
+def _built(layer: Any, *inputs: Input) -> Built:
+    """``layer`` built on its input's shape (``Layer.build``: variables are created, nothing runs)."""
+    layer.build(inputs[0].shape)
+    return Built(layer, inputs)
 
 
 class _TransformerEncoderLayer(keras.layers.Layer):
@@ -51,60 +36,103 @@ class _TransformerEncoderLayer(keras.layers.Layer):
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int, bias: bool, **kwargs):
         super().__init__(**kwargs)
-        head = d_model // nhead
-        self.self_attn = keras.layers.MultiHeadAttention(
-            nhead, key_dim=head, value_dim=head, use_bias=bias, output_shape=d_model, name="self_attn")
+        self.self_attn = self._attention(d_model, nhead, bias, "self_attn")
         self.linear1 = keras.layers.Dense(dim_feedforward, activation="relu", use_bias=bias, name="linear1")
         self.linear2 = keras.layers.Dense(d_model, use_bias=bias, name="linear2")
-        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-5, center=bias, name="norm1")
-        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-5, center=bias, name="norm2")
+        self.norms = [keras.layers.LayerNormalization(epsilon=1e-5, center=bias, name=f"norm{i}")
+                      for i in range(1, self.n_norms + 1)]
+
+    n_norms = 2
+
+    @staticmethod
+    def _attention(d_model: int, nhead: int, bias: bool, name: str):
+        head = d_model // nhead
+        return keras.layers.MultiHeadAttention(nhead, key_dim=head, value_dim=head, use_bias=bias,
+                                               output_shape=d_model, name=name)
 
     def build(self, input_shape):
-        d_model = input_shape[-1]
         self.self_attn.build(input_shape, input_shape)
+        self._build_rest(input_shape)
+
+    def _build_rest(self, input_shape):
+        """The feed-forward block and the norms, all on (..., d_model) except linear2's input."""
         self.linear1.build(input_shape)
         self.linear2.build(tuple(input_shape[:-1]) + (self.linear1.units,))
-        self.norm1.build(input_shape)
-        self.norm2.build(tuple(input_shape[:-1]) + (d_model,))
+        for norm in self.norms:
+            norm.build(input_shape)
 
     def call(self, x):
-        x = self.norm1(x + self.self_attn(x, x))
-        return self.norm2(x + self.linear2(self.linear1(x)))
+        x = self.norms[0](x + self.self_attn(x, x))
+        return self.norms[1](x + self.linear2(self.linear1(x)))
 
 
-class _TransformerDecoderLayer(keras.layers.Layer):
-    """torch.nn.TransformerDecoderLayer (post-norm, relu) composed from Keras layers.
+class _TransformerDecoderLayer(_TransformerEncoderLayer):
+    """torch.nn.TransformerDecoderLayer (post-norm, relu): the encoder layer's parts, plus
+    multihead_attn over the memory and a third norm."""
 
-    self_attn and multihead_attn (over the memory): MultiHeadAttention; linear1, linear2:
-    Dense; norm1, norm2, norm3: LayerNormalization with a shift only when bias.
-    """
+    n_norms = 3
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int, bias: bool, **kwargs):
-        super().__init__(**kwargs)
-        head = d_model // nhead
-        self.self_attn = keras.layers.MultiHeadAttention(
-            nhead, key_dim=head, value_dim=head, use_bias=bias, output_shape=d_model, name="self_attn")
-        self.multihead_attn = keras.layers.MultiHeadAttention(
-            nhead, key_dim=head, value_dim=head, use_bias=bias, output_shape=d_model, name="multihead_attn")
-        self.linear1 = keras.layers.Dense(dim_feedforward, activation="relu", use_bias=bias, name="linear1")
-        self.linear2 = keras.layers.Dense(d_model, use_bias=bias, name="linear2")
-        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-5, center=bias, name="norm1")
-        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-5, center=bias, name="norm2")
-        self.norm3 = keras.layers.LayerNormalization(epsilon=1e-5, center=bias, name="norm3")
+        super().__init__(d_model, nhead, dim_feedforward, bias, **kwargs)
+        self.multihead_attn = self._attention(d_model, nhead, bias, "multihead_attn")
 
     def build(self, tgt_shape, memory_shape):
-        d_model = tgt_shape[-1]
         self.self_attn.build(tgt_shape, tgt_shape)
         self.multihead_attn.build(tgt_shape, memory_shape)
-        self.linear1.build(tgt_shape)
-        self.linear2.build(tuple(tgt_shape[:-1]) + (self.linear1.units,))
-        for norm in (self.norm1, self.norm2, self.norm3):
-            norm.build(tuple(tgt_shape[:-1]) + (d_model,))
+        self._build_rest(tgt_shape)
 
     def call(self, tgt, memory):
-        x = self.norm1(tgt + self.self_attn(tgt, tgt))
-        x = self.norm2(x + self.multihead_attn(x, memory))
-        return self.norm3(x + self.linear2(self.linear1(x)))
+        x = self.norms[0](tgt + self.self_attn(tgt, tgt))
+        x = self.norms[1](x + self.multihead_attn(x, memory))
+        return self.norms[2](x + self.linear2(self.linear1(x)))
+
+
+def sublayers(layer: Any):
+    """Every layer inside ``layer`` (itself included), found through public attributes only:
+    a Sequential's ``layers``, and attributes (or lists of them) that are layers. Keras's own
+    recursive walk, ``_flatten_layers()``, is private."""
+    seen: set[int] = set()
+    stack = [layer]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        children = list(getattr(node, "layers", None) or []) if isinstance(node, keras.Sequential) else []
+        for key, value in vars(node).items():
+            if key.startswith("_"):
+                continue
+            items = value if isinstance(value, (list, tuple)) else [value]
+            children += [x for x in items if isinstance(x, keras.layers.Layer)]
+        stack.extend(reversed(children))
+
+
+_NOISE = ("name", "trainable", "dtype", "seed", "autocast")
+
+
+def keras_call(layer: Any) -> str:
+    """``Dense(units=10)``: a layer's class and each get_config() entry that differs from the
+    constructor's default (the layer's own record of its arguments); nested layers likewise."""
+    import inspect
+
+    name = type(layer).__name__
+    if isinstance(layer, keras.Sequential):
+        return call_text(name, [keras_call(x) for x in layer.layers])
+    if isinstance(layer, keras.layers.Bidirectional):
+        return call_text(name, [keras_call(layer.forward_layer)])
+    try:
+        config = layer.get_config()
+    except NotImplementedError:  # a composed layer without get_config: show its sublayers
+        inner = [f"{k}={keras_call(v)}" for k, v in vars(layer).items()
+                 if not k.startswith("_") and isinstance(v, keras.layers.Layer)]
+        return call_text(name, inner)
+    defaults = {k: p.default for k, p in inspect.signature(type(layer).__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    args = [f"{k}={v!r}" for k, v in config.items()
+            if k not in _NOISE and not k.endswith(("_initializer", "_regularizer", "_constraint"))
+            and not isinstance(v, dict) and (k not in defaults or defaults[k] != v)]
+    return call_text(name, args)
 
 
 class KerasAdapter(KerasModels, Adapter):
@@ -115,7 +143,7 @@ class KerasAdapter(KerasModels, Adapter):
         package = importlib.import_module(backend)
         return f"keras {keras.__version__} ({backend} {package.__version__})"
 
-    def build(self, kind: str, values: Any) -> Built:
+    def construct(self, make, materialize: bool) -> Built:
         # Variables created in a StatelessScope keep their shape and dtype but defer their
         # initializer: nothing is allocated, and weights, shapes and count_params() all work.
         # This holds on both backends (on TensorFlow no tf.Variable is created).
@@ -123,16 +151,20 @@ class KerasAdapter(KerasModels, Adapter):
         # exit (allocating and, under JAX, jit-compiling each initializer). Keras registers the
         # deferred variables in its global state on either backend; clear_session() drops that
         # list (and the name counters), so no later StatelessScope exit initializes these weights.
-        if self.materialize:  # benchmarks only: real variables, initialized
-            return super().build(kind, values)
+        if materialize:  # real variables, initialized
+            return make()
         try:
             with keras.StatelessScope(initialize_variables=False):
-                return super().build(kind, values)
+                return make()
         finally:
             keras.backend.clear_session(free_memory=False)
 
+    def describe(self, built: Built) -> str:
+        shapes = ", ".join(shape_text(i.shape) for i in built.inputs)
+        return f"{keras_call(built.obj)}" + (f" built on {shapes}" if shapes else "")
+
     # ------------------------------------------------------------------ read
-    def read(self, built: Built) -> Reading:
+    def read(self, built: Built, native: bool = True) -> Reading:
         obj = built.obj
         tensors: list[Tensor] = []
         names: dict[int, list[str]] = {}
@@ -141,85 +173,100 @@ class KerasAdapter(KerasModels, Adapter):
             for w in weights:
                 names.setdefault(id(w), []).append(w.path)
                 first.setdefault(id(w), (w.path, w, trainable))
-        # The embedding tables: the `embeddings` variable of every keras.layers.Embedding inside.
-        embeddings = {id(layer._embeddings) for layer in obj._flatten_layers()
-                      if isinstance(layer, keras.layers.Embedding)}
+        embeddings = {id(layer.embeddings) for layer in sublayers(obj) if isinstance(layer, keras.layers.Embedding)}
         for key, (name, w, trainable) in first.items():
             shape = tuple(int(d) for d in w.shape)
             tensors.append(Tensor(name, shape, str(w.dtype), trainable, tuple(names[key][1:]),
                                   embedding=key in embeddings))
-        native = {"count_params()": obj.count_params()}
-        return Reading("keras", self.target, self.version(), built.description, tensors, native)
+        native = {"count_params()": obj.count_params()} if native else {}
+        return Reading(self.source(), self.describe(built), tensors, native)
+
+    # ------------------------------------------------------------------ measure
+    def measure(self, built: Built) -> Measurement:
+        """The forward pass as ``layer.stateless_call`` over abstract variables and inputs:
+        XLA's cost analysis of it lowered (JAX backend), or TensorFlow's profiler on its
+        traced graph (TensorFlow backend). Neither runs it."""
+        layer = built.obj
+        variables = (list(layer.trainable_variables), list(layer.non_trainable_variables))
+
+        def forward(trainable, non_trainable, *xs):
+            return built.invoke(lambda *a, **k: layer.stateless_call(trainable, non_trainable, *a, **k)[0], xs)
+
+        if keras.backend.backend() == "jax":
+            import jax
+
+            from .jax_cost import abstract, measure_xla
+
+            spec = [[jax.ShapeDtypeStruct(tuple(v.shape), v.dtype) for v in vs] for vs in variables]
+            return measure_xla(forward, (*spec, *map(abstract, built.inputs)), self.version(), built.inputs)
+        from .tf_cost import measure_tf
+
+        return measure_tf(forward, variables, built.inputs, self.version())
+
+    def layout(self, x: Input) -> Input:
+        return channels_last(x)
 
     # ------------------------------------------------------------------ dense.yaml
-    def build_Linear(self, v):
-        layer = keras.layers.Dense(units=v.out_features, use_bias=v.bias, name="dense")
-        shape = (BATCH, v.in_features)
-        layer.build(shape)
-        return _built(layer, f"keras.layers.Dense({v.out_features}, use_bias={v.bias})", shape)
+    def build_Linear(self, v, x):
+        return _built(keras.layers.Dense(units=v.out_features, use_bias=v.bias, name="dense"), *x)
 
-    def build_Embedding(self, v):
-        layer = keras.layers.Embedding(input_dim=v.num_embeddings, output_dim=v.embedding_dim, name="embedding")
-        shape = (BATCH, TIME)
-        layer.build(shape)
-        return _built(layer, f"keras.layers.Embedding({v.num_embeddings}, {v.embedding_dim})", shape)
+    def build_Embedding(self, v, x):
+        return _built(keras.layers.Embedding(input_dim=v.num_embeddings, output_dim=v.embedding_dim, name="embedding"),
+                      *x)
 
     # ------------------------------------------------------------------ conv.yaml
-    def _conv(self, cls, rank: int, v, transpose: bool = False):
-        kernel = ints(v.kernel_size)
+    def _conv(self, cls, v, x, transpose: bool = False):
+        kernel, dilation = ints(v.kernel_size), ints(v.dilation)
+        if max(ints(v.stride)) > 1 and max(dilation) > 1:
+            raise NotApplicable(f"keras.layers.{cls.__name__} takes strides > 1 or dilation_rate > 1, not both")
+        args = dict(filters=v.out_channels, kernel_size=kernel, strides=ints(v.stride), dilation_rate=dilation,
+                    use_bias=v.bias, name="conv")
         if transpose:
             if v.groups > 1:
                 raise NotApplicable(f"keras.layers.{cls.__name__} has no `groups` argument")
-            layer = cls(filters=v.out_channels, kernel_size=kernel, use_bias=v.bias, name="conv")
-            desc = f"keras.layers.{cls.__name__}({v.out_channels}, {kernel}, use_bias={v.bias})"
+            if max(ints(v.padding)) > 0:
+                raise NotApplicable(f"keras.layers.{cls.__name__} pads 'valid' or 'same' only")
+            layer = cls(padding="valid", output_padding=ints(v.output_padding) if max(ints(v.output_padding)) else None,
+                        **args)
         else:
-            layer = cls(filters=v.out_channels, kernel_size=kernel, groups=v.groups, use_bias=v.bias, name="conv")
-            desc = f"keras.layers.{cls.__name__}({v.out_channels}, {kernel}, groups={v.groups}, use_bias={v.bias})"
-        shape = (BATCH,) + (_spatial(v.kernel_size),) * rank + (v.in_channels,)  # channels-last
-        layer.build(shape)
-        return _built(layer, desc, shape)
+            layer = cls(padding=_keras_padding(v, ints(v.stride), [d * (k - 1) for d, k in zip(dilation, kernel)],
+                                               cls.__name__),
+                        groups=v.groups, **args)
+        return _built(layer, *x)
 
-    def build_Conv1d(self, v):
-        return self._conv(keras.layers.Conv1D, 1, v)
+    def build_Conv1d(self, v, x):
+        return self._conv(keras.layers.Conv1D, v, x)
 
-    def build_Conv2d(self, v):
-        return self._conv(keras.layers.Conv2D, 2, v)
+    def build_Conv2d(self, v, x):
+        return self._conv(keras.layers.Conv2D, v, x)
 
-    def build_Conv3d(self, v):
-        return self._conv(keras.layers.Conv3D, 3, v)
+    def build_Conv3d(self, v, x):
+        return self._conv(keras.layers.Conv3D, v, x)
 
-    def build_ConvTranspose1d(self, v):
-        return self._conv(keras.layers.Conv1DTranspose, 1, v, transpose=True)
+    def build_ConvTranspose1d(self, v, x):
+        return self._conv(keras.layers.Conv1DTranspose, v, x, transpose=True)
 
-    def build_ConvTranspose2d(self, v):
-        return self._conv(keras.layers.Conv2DTranspose, 2, v, transpose=True)
+    def build_ConvTranspose2d(self, v, x):
+        return self._conv(keras.layers.Conv2DTranspose, v, x, transpose=True)
 
-    def build_ConvTranspose3d(self, v):
-        return self._conv(keras.layers.Conv3DTranspose, 3, v, transpose=True)
+    def build_ConvTranspose3d(self, v, x):
+        return self._conv(keras.layers.Conv3DTranspose, v, x, transpose=True)
 
-    def build_DepthwiseConv2D(self, v):
-        kernel = ints(v.kernel_size)
-        layer = keras.layers.DepthwiseConv2D(kernel_size=kernel, depth_multiplier=v.depth_multiplier,
-                                             use_bias=v.use_bias, name="depthwise_conv")
-        shape = (BATCH, _spatial(v.kernel_size), _spatial(v.kernel_size), v.in_channels)
-        layer.build(shape)
-        return _built(layer, f"keras.layers.DepthwiseConv2D({kernel}, depth_multiplier={v.depth_multiplier}, "
-                             f"use_bias={v.use_bias})", shape)
-
-    def build_SeparableConv2D(self, v):
-        kernel = ints(v.kernel_size)
-        layer = keras.layers.SeparableConv2D(filters=v.filters, kernel_size=kernel,
+    def build_DepthwiseConv2D(self, v, x):
+        layer = keras.layers.DepthwiseConv2D(kernel_size=ints(v.kernel_size), strides=ints(v.strides), padding=v.padding,
                                              depth_multiplier=v.depth_multiplier, use_bias=v.use_bias,
-                                             name="separable_conv")
-        shape = (BATCH, _spatial(v.kernel_size), _spatial(v.kernel_size), v.in_channels)
-        layer.build(shape)
-        return _built(layer, f"keras.layers.SeparableConv2D({v.filters}, {kernel}, "
-                             f"depth_multiplier={v.depth_multiplier}, use_bias={v.use_bias})", shape)
+                                             name="depthwise_conv")
+        return _built(layer, *x)
+
+    def build_SeparableConv2D(self, v, x):
+        layer = keras.layers.SeparableConv2D(filters=v.filters, kernel_size=ints(v.kernel_size), strides=ints(v.strides),
+                                             padding=v.padding, depth_multiplier=v.depth_multiplier,
+                                             use_bias=v.use_bias, name="separable_conv")
+        return _built(layer, *x)
 
     # ------------------------------------------------------------------ recurrent.yaml
-    def _rnn(self, cls, v, **extra):
+    def _rnn(self, cls, v, x, **extra):
         """num_layers stacked recurrent layers, each wrapped in Bidirectional when bidirectional."""
-        args = "".join(f", {k}={val}" for k, val in extra.items())
         layers = []
         for i in range(v.num_layers):
             layer = cls(v.hidden_size, use_bias=v.bias, return_sequences=True, name=f"{cls.__name__.lower()}_l{i}",
@@ -227,151 +274,129 @@ class KerasAdapter(KerasModels, Adapter):
             if v.bidirectional:
                 layer = keras.layers.Bidirectional(layer, name=f"bidirectional_l{i}")
             layers.append(layer)
-        shape = (BATCH, TIME, v.input_size)
-        model = keras.Sequential([keras.Input(batch_shape=shape), *layers], name="stack")
-        one = f"keras.layers.{cls.__name__}({v.hidden_size}, use_bias={v.bias}, return_sequences=True{args})"
-        if v.bidirectional:
-            one = f"keras.layers.Bidirectional({one})"
-        return _built(model, f"keras.Sequential({v.num_layers} x {one})", shape)
+        model = keras.Sequential([keras.Input(batch_shape=x[0].shape), *layers], name="stack")
+        return Built(model, x)
 
-    def build_RNN(self, v):
-        return self._rnn(keras.layers.SimpleRNN, v)
+    def build_RNN(self, v, x):
+        return self._rnn(keras.layers.SimpleRNN, v, x)
 
-    def build_LSTM(self, v):
+    def build_LSTM(self, v, x):
         if v.proj_size > 0:
             raise NotApplicable("keras.layers.LSTM has no projection (proj_size)")
-        return self._rnn(keras.layers.LSTM, v)
+        return self._rnn(keras.layers.LSTM, v, x)
 
-    def build_GRU(self, v):
-        return self._rnn(keras.layers.GRU, v, reset_after=v.reset_after)
+    def build_GRU(self, v, x):
+        return self._rnn(keras.layers.GRU, v, x, reset_after=v.reset_after)
 
     # ------------------------------------------------------------------ norm.yaml
-    def _bn(self, rank: int, v):
+    def _bn(self, v, x):
         if not v.track_running_stats:
             raise NotApplicable("keras.layers.BatchNormalization always keeps moving statistics")
-        layer = keras.layers.BatchNormalization(axis=-1, center=v.affine, scale=v.affine, name="batch_norm")
-        shape = (BATCH,) + (IMAGE,) * (rank - 2) + (v.num_features,)  # channels-last
-        layer.build(shape)
-        return _built(layer, f"keras.layers.BatchNormalization(center={v.affine}, scale={v.affine})", shape)
+        return _built(keras.layers.BatchNormalization(axis=-1, center=v.affine, scale=v.affine, name="batch_norm"), *x)
 
-    def build_BatchNorm1d(self, v):
-        return self._bn(3, v)
+    def build_BatchNorm1d(self, v, x):
+        return self._bn(v, x)
 
-    def build_BatchNorm2d(self, v):
-        return self._bn(4, v)
+    def build_BatchNorm2d(self, v, x):
+        return self._bn(v, x)
 
-    def build_BatchNorm3d(self, v):
-        return self._bn(5, v)
+    def build_BatchNorm3d(self, v, x):
+        return self._bn(v, x)
 
-    def build_LayerNorm(self, v):
-        normalized = ints(v.normalized_shape)
-        shape = (BATCH, *normalized)
-        axis = list(range(1, len(shape)))  # the last len(normalized_shape) axes
+    def build_LayerNorm(self, v, x):
+        axis = list(range(1, len(x[0].shape)))  # the last len(normalized_shape) axes
         center = v.elementwise_affine and v.bias
         layer = keras.layers.LayerNormalization(axis=axis, scale=v.elementwise_affine, center=center,
                                                 name="layer_norm")
-        layer.build(shape)
-        return _built(layer, f"keras.layers.LayerNormalization(axis={axis}, scale={v.elementwise_affine}, "
-                             f"center={center})", shape)
+        return _built(layer, *x)
 
-    def build_GroupNorm(self, v):
+    def build_GroupNorm(self, v, x):
         layer = keras.layers.GroupNormalization(groups=v.num_groups, center=v.affine, scale=v.affine,
                                                 name="group_norm")
-        shape = (BATCH, IMAGE, IMAGE, v.num_channels)
-        layer.build(shape)
-        return _built(layer, f"keras.layers.GroupNormalization({v.num_groups}, center={v.affine}, "
-                             f"scale={v.affine})", shape)
+        return _built(layer, *x)
 
-    def build_RMSNorm(self, v):
+    def build_RMSNorm(self, v, x):
         if not v.elementwise_affine:
             raise NotApplicable("keras.layers.RMSNormalization always learns a scale")
-        normalized = ints(v.normalized_shape)
-        shape = (BATCH, *normalized)
-        axis = list(range(1, len(shape)))
-        layer = keras.layers.RMSNormalization(axis=axis, name="rms_norm")
-        layer.build(shape)
-        return _built(layer, f"keras.layers.RMSNormalization(axis={axis})", shape)
+        return _built(keras.layers.RMSNormalization(axis=list(range(1, len(x[0].shape))), name="rms_norm"), *x)
 
-    def build_InstanceNorm2d(self, v):
+    def build_InstanceNorm2d(self, v, x):
         if v.track_running_stats:
             raise NotApplicable("Keras's instance normalization (GroupNormalization, groups=-1) "
                                 "keeps no running statistics")
         # Keras documents GroupNormalization(groups=-1) as instance normalization.
         layer = keras.layers.GroupNormalization(groups=-1, center=v.affine, scale=v.affine, name="instance_norm")
-        shape = (BATCH, IMAGE, IMAGE, v.num_features)
-        layer.build(shape)
-        return _built(layer, f"keras.layers.GroupNormalization(groups=-1, center={v.affine}, "
-                             f"scale={v.affine})", shape)
+        return _built(layer, *x)
 
     # ------------------------------------------------------------------ attention.yaml
-    def build_MultiheadAttention(self, v):
+    def build_MultiheadAttention(self, v, x):
         if v.add_bias_kv:
             raise NotApplicable("keras.layers.MultiHeadAttention has no add_bias_kv (learned bias_k / bias_v)")
         head = v.embed_dim // v.num_heads
         layer = keras.layers.MultiHeadAttention(v.num_heads, key_dim=head, value_dim=head, use_bias=v.bias,
                                                 output_shape=v.embed_dim, name="mha")
-        kdim = v.kdim or v.embed_dim
-        vdim = v.vdim or v.embed_dim
-        query, key, value = (BATCH, TIME, v.embed_dim), (BATCH, TIME, kdim), (BATCH, TIME, vdim)
-        layer.build(query_shape=query, value_shape=value, key_shape=key)
-        return Built(layer, f"keras.layers.MultiHeadAttention({v.num_heads}, key_dim={head}, value_dim={head}, "
-                            f"use_bias={v.bias}, output_shape={v.embed_dim}) built on query {_shape(*query)}, "
-                            f"key {_shape(*key)}, value {_shape(*value)}")
+        query, key, value = x
+        layer.build(query_shape=query.shape, value_shape=value.shape, key_shape=key.shape)
+        # Keras calls it with (query, value, key=...): the spec's inputs are query, key, value
+        return Built(layer, x, call=lambda f, xs: f(xs[0], xs[2], key=xs[1]))
 
-    def build_TransformerEncoderLayer(self, v):
+    def build_TransformerEncoderLayer(self, v, x):
         layer = _TransformerEncoderLayer(v.d_model, v.nhead, v.dim_feedforward, v.bias, name="encoder_layer")
-        shape = (BATCH, TIME, v.d_model)
-        layer.build(shape)
-        head = v.d_model // v.nhead
-        return _built(layer, f"composed keras.layers.Layer(self_attn=MultiHeadAttention({v.nhead}, key_dim={head}, "
-                             f"use_bias={v.bias}), "
-                             f"linear1=Dense({v.dim_feedforward}), linear2=Dense({v.d_model}), "
-                             f"norm1/norm2=LayerNormalization(center={v.bias}); use_bias={v.bias})", shape)
+        layer.build(x[0].shape)
+        return Built(layer, x)
 
-    def build_TransformerDecoderLayer(self, v):
+    def build_TransformerDecoderLayer(self, v, x):
         layer = _TransformerDecoderLayer(v.d_model, v.nhead, v.dim_feedforward, v.bias, name="decoder_layer")
-        shape = (BATCH, TIME, v.d_model)
-        layer.build(shape, shape)
-        head = v.d_model // v.nhead
-        return _built(layer, f"composed keras.layers.Layer(self_attn, multihead_attn="
-                             f"MultiHeadAttention({v.nhead}, key_dim={head}, use_bias={v.bias}), "
-                             f"linear1=Dense({v.dim_feedforward}), linear2=Dense({v.d_model}), "
-                             f"norm1/norm2/norm3=LayerNormalization(center={v.bias}); use_bias={v.bias}) "
-                             f"(memory {_shape(*shape)})", shape)
+        layer.build(x[0].shape, x[1].shape)
+        return Built(layer, x)
 
     # ------------------------------------------------------------------ activation.yaml
-    def build_PReLU(self, v):
+    def build_PReLU(self, v, x):
         # torch: one slope, or one per channel. Keras: one per input element except on shared axes.
         shared = [1, 2, 3] if v.num_parameters == 1 else [1, 2]
-        layer = keras.layers.PReLU(shared_axes=shared, name="prelu")
-        shape = (BATCH, IMAGE, IMAGE, v.num_parameters)
-        layer.build(shape)
-        return _built(layer, f"keras.layers.PReLU(shared_axes={shared})", shape)
+        return _built(keras.layers.PReLU(shared_axes=shared, name="prelu"), *x)
 
     # ------------------------------------------------------------------ parameter_free.yaml
-    def _free(self, layer, description: str):
-        shape = (BATCH, IMAGE, IMAGE, 3)
-        layer.build(shape)
-        return _built(layer, description, shape)
+    def build_ReLU(self, v, x):
+        return _built(keras.layers.ReLU(name="relu"), *x)
 
-    def build_ReLU(self, v):
-        return self._free(keras.layers.ReLU(name="relu"), "keras.layers.ReLU()")
+    def _pool(self, cls, v, x):
+        strides = ints(v.stride) if v.stride else ints(v.kernel_size)
+        if cls is keras.layers.AveragePooling2D and max(ints(v.padding)) > 0:
+            raise NotApplicable("keras.layers.AveragePooling2D with 'same' averages over the real elements only; "
+                                "torch's AvgPool2d divides by the whole window")
+        padding = _keras_padding(v, strides, [k - 1 for k in ints(v.kernel_size)], cls.__name__)
+        return _built(cls(pool_size=ints(v.kernel_size), strides=strides, padding=padding, name="pool"), *x)
 
-    def build_MaxPool2d(self, v):
-        return self._free(keras.layers.MaxPooling2D(2, name="max_pool"), "keras.layers.MaxPooling2D(2)")
+    def build_MaxPool2d(self, v, x):
+        return self._pool(keras.layers.MaxPooling2D, v, x)
 
-    def build_AvgPool2d(self, v):
-        return self._free(keras.layers.AveragePooling2D(2, name="avg_pool"), "keras.layers.AveragePooling2D(2)")
+    def build_AvgPool2d(self, v, x):
+        return self._pool(keras.layers.AveragePooling2D, v, x)
 
-    def build_AdaptiveAvgPool2d(self, v):
-        return self._free(keras.layers.AdaptiveAveragePooling2D(1, name="adaptive_avg_pool"),
-                          "keras.layers.AdaptiveAveragePooling2D(1)")
+    def build_AdaptiveAvgPool2d(self, v, x):
+        return _built(keras.layers.AdaptiveAveragePooling2D(ints(v.output_size), name="adaptive_avg_pool"), *x)
 
-    def build_Dropout(self, v):
-        return self._free(keras.layers.Dropout(0.5, name="dropout"), "keras.layers.Dropout(0.5)")
+    def build_Dropout(self, v, x):
+        return _built(keras.layers.Dropout(0.5, name="dropout"), *x)
 
-    def build_Flatten(self, v):
-        return self._free(keras.layers.Flatten(name="flatten"), "keras.layers.Flatten()")
+    def build_Flatten(self, v, x):
+        return _built(keras.layers.Flatten(name="flatten"), *x)
+
+
+def _keras_padding(v, strides: list[int], reach: list[int], layer: str) -> str:
+    """torch's padding as Keras's: 'same' and 'valid' as they are; none is 'valid'; a
+    symmetric padding of half the kernel's reach at stride 1 is 'same'. Any other padding has
+    no Keras equivalent in the layer itself (it needs a ZeroPadding layer)."""
+    if isinstance(v.padding, str):
+        return v.padding
+    pads = ints(v.padding)
+    if max(pads) == 0:
+        return "valid"
+    if max(strides) == 1 and all(2 * p == r for p, r in zip(pads, reach)):
+        return "same"
+    raise NotApplicable(f"keras.layers.{layer} pads 'valid' or 'same' only; padding {pads} at stride {strides} "
+                        "needs a ZeroPadding layer")
 
 
 ADAPTER_CLASS = KerasAdapter

@@ -18,17 +18,7 @@ import keras
 from keras import layers, ops
 
 from .architectures import MOBILENET_V2_SETTINGS, VGG_CFGS, make_divisible
-from .base import Built
-
-# Concrete input sizes the models are built on. No count depends on them.
-BATCH = 1
-SEQ = 8          # tokens of a text input
-IMAGE = 224      # each spatial axis of a vgg / resnet / mobilenet_v2 input (torchvision's)
-LENET_IMAGE = 32  # LeNet-5's input
-
-
-def _shape(*dims: int) -> str:
-    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+from .base import Built, Input
 
 
 def _bn(name: str) -> layers.BatchNormalization:
@@ -41,30 +31,36 @@ def _last(shape, n: int) -> tuple:
     return tuple(shape[:-1]) + (n,)
 
 
-class _Stack(layers.Layer):
-    """torch.nn.Sequential (and ModuleList): children named "0", "1", ..., each built on the
-    shape the previous one computes (``compute_output_shape``, no symbolic call)."""
+class _Chain(layers.Layer):
+    """Layers applied in order (``chain``), each built on the shape the previous one computes
+    (``compute_output_shape``: no symbolic call, so the StatelessScope keeps every variable abstract)."""
 
-    def __init__(self, children, **kwargs):
-        super().__init__(**kwargs)
-        self.stack = list(children)
+    chain: list
 
     def build(self, input_shape):
         shape = tuple(input_shape)
-        for layer in self.stack:
+        for layer in self.chain:
             layer.build(shape)
             shape = tuple(layer.compute_output_shape(shape))
 
     def call(self, x):
-        for layer in self.stack:
+        for layer in self.chain:
             x = layer(x)
         return x
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
-        for layer in self.stack:
+        for layer in self.chain:
             shape = tuple(layer.compute_output_shape(shape))
         return shape
+
+
+class _Stack(_Chain):
+    """torch.nn.Sequential (and ModuleList): children named "0", "1", ..., applied in order."""
+
+    def __init__(self, children, **kwargs):
+        super().__init__(**kwargs)
+        self.chain = list(children)
 
 
 def _attention(q, k, v, heads: int, kv_heads: int, causal: bool):
@@ -99,7 +95,7 @@ class MLP(layers.Layer):
         return x
 
 
-class LeNet5(layers.Layer):
+class LeNet5(_Chain):
     def __init__(self, num_classes, **kwargs):
         super().__init__(**kwargs)
         self.conv1 = layers.Conv2D(6, 5, activation="relu", name="conv1")
@@ -112,19 +108,8 @@ class LeNet5(layers.Layer):
         self.fc3 = layers.Dense(num_classes, name="fc3")
         self.chain = [self.conv1, self.pool1, self.conv2, self.pool2, self.flatten, self.fc1, self.fc2, self.fc3]
 
-    def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.chain:  # 32x32 -> conv 28 -> pool 14 -> conv 10 -> pool 5 -> 16 * 5 * 5
-            layer.build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
 
-    def call(self, x):
-        for layer in self.chain:
-            x = layer(x)
-        return x
-
-
-class VGG(layers.Layer):
+class VGG(_Chain):
     def __init__(self, cfg, batch_norm, num_classes, **kwargs):
         super().__init__(**kwargs)
         features: list[layers.Layer] = []
@@ -146,37 +131,16 @@ class VGG(layers.Layer):
             layers.Dense(num_classes, name="6")], name="classifier")
         self.chain = [self.features, self.avgpool, self.flatten, self.classifier]
 
-    def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.chain:  # features end on 512 channels; 512 * 7 * 7 into the classifier
-            layer.build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
 
-    def call(self, x):
-        for layer in self.chain:
-            x = layer(x)
-        return x
-
-
-class _ResidualBlock(layers.Layer):
+class _ResidualBlock(_Chain):
     """What BasicBlock and Bottleneck share: ``chain`` (conv, bn, ...) and an optional downsample."""
 
-    chain: list
     downsample: layers.Layer | None
 
     def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.chain:
-            layer.build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
+        super().build(input_shape)
         if self.downsample is not None:
             self.downsample.build(input_shape)
-
-    def compute_output_shape(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.chain:
-            shape = tuple(layer.compute_output_shape(shape))
-        return shape
 
 
 class BasicBlock(_ResidualBlock):
@@ -220,7 +184,7 @@ class Bottleneck(_ResidualBlock):
         return ops.relu(self.bn3(self.conv3(out)) + identity)
 
 
-class ResNet(layers.Layer):
+class ResNet(_Chain):
     def __init__(self, block, stage_sizes, groups, width_per_group, num_classes, conv_bias, **kwargs):
         super().__init__(**kwargs)
         block_cls = BasicBlock if block == "basic" else Bottleneck
@@ -245,17 +209,6 @@ class ResNet(layers.Layer):
         self.avgpool = layers.GlobalAveragePooling2D(name="avgpool")
         self.fc = layers.Dense(num_classes, name="fc")
         self.chain = [self.conv1, self.bn1, self.relu, self.maxpool, *self.stages, self.avgpool, self.fc]
-
-    def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.chain:
-            layer.build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
-
-    def call(self, x):
-        for layer in self.chain:
-            x = layer(x)
-        return x
 
 
 def _conv_bn(cout: int, k: int, stride: int = 1, depthwise: bool = False, *, name: str) -> _Stack:
@@ -290,7 +243,7 @@ class InvertedResidual(layers.Layer):
         return self.conv.compute_output_shape(input_shape)
 
 
-class MobileNetV2(layers.Layer):
+class MobileNetV2(_Chain):
     def __init__(self, width_mult, num_classes, **kwargs):
         super().__init__(**kwargs)
         inp = make_divisible(32 * width_mult)
@@ -307,17 +260,6 @@ class MobileNetV2(layers.Layer):
         self.classifier = _Stack([layers.Dropout(0.2, name="0"), layers.Dense(num_classes, name="1")],
                                  name="classifier")
         self.chain = [self.features, self.avgpool, self.classifier]
-
-    def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.chain:
-            layer.build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
-
-    def call(self, x):
-        for layer in self.chain:
-            x = layer(x)
-        return x
 
 
 # ------------------------------------------------------------------ the course's models
@@ -492,7 +434,24 @@ class GPT2Block(layers.Layer):
         return tuple(input_shape)
 
 
-class GPT2LMHeadModel(layers.Layer):
+class _LMHead:
+    """A causal LM's head: untied, a Dense ``lm_head``; tied, no variable of its own (the logits
+    are a matmul by the transpose of the token embedding's own ``embeddings``)."""
+
+    lm_head: layers.Dense | None
+
+    def _head(self, vocab_size: int, tie_word_embeddings: bool) -> None:
+        self.lm_head = None if tie_word_embeddings else layers.Dense(vocab_size, use_bias=False, name="lm_head")
+
+    def _build_head(self, hidden) -> None:
+        if self.lm_head is not None:
+            self.lm_head.build(hidden)
+
+    def _logits(self, x, embedding: layers.Embedding):
+        return ops.matmul(x, ops.transpose(embedding.embeddings)) if self.lm_head is None else self.lm_head(x)
+
+
+class GPT2LMHeadModel(_LMHead, layers.Layer):
     def __init__(self, vocab_size, n_positions, n_embd, n_layer, n_head, n_inner, tie_word_embeddings, **kwargs):
         super().__init__(**kwargs)
         self.d = n_embd
@@ -501,8 +460,7 @@ class GPT2LMHeadModel(layers.Layer):
         self.h = _Stack([GPT2Block(n_embd, n_inner or 4 * n_embd, n_head, name=str(i)) for i in range(n_layer)],
                         name="h")
         self.ln_f = layers.LayerNormalization(epsilon=1e-5, name="ln_f")
-        # Tied: no lm_head variable; call() multiplies by the transpose of wte's own embeddings.
-        self.lm_head = None if tie_word_embeddings else layers.Dense(vocab_size, use_bias=False, name="lm_head")
+        self._head(vocab_size, tie_word_embeddings)
 
     def build(self, input_shape):  # input_shape: (batch, time) token ids
         hidden = tuple(input_shape) + (self.d,)
@@ -511,15 +469,11 @@ class GPT2LMHeadModel(layers.Layer):
             self.wpe.build(input_shape)
             self.h.build(hidden)
             self.ln_f.build(hidden)
-        if self.lm_head is not None:
-            self.lm_head.build(hidden)
+        self._build_head(hidden)
 
     def call(self, ids):
         x = self.wte(ids) + self.wpe(ops.arange(ops.shape(ids)[1]))
-        x = self.ln_f(self.h(x))
-        if self.lm_head is None:
-            return ops.matmul(x, ops.transpose(self.wte.embeddings))
-        return self.lm_head(x)
+        return self._logits(self.ln_f(self.h(x)), self.wte)
 
 
 def _rotary(x, heads: int, head_dim: int, theta: float = 10000.0):
@@ -527,7 +481,7 @@ def _rotary(x, heads: int, head_dim: int, theta: float = 10000.0):
     b, t = ops.shape(x)[0], ops.shape(x)[1]
     x = ops.reshape(x, (b, t, heads, head_dim))
     inv_freq = 1.0 / ops.power(theta, ops.arange(0, head_dim, 2, dtype="float32") / head_dim)
-    freqs = ops.einsum("t,f->tf", ops.arange(t, dtype="float32"), inv_freq)
+    freqs = ops.arange(t, dtype="float32")[:, None] * inv_freq[None, :]  # an outer product, not a matmul
     emb = ops.concatenate([freqs, freqs], axis=-1)[None, :, None, :]
     x1, x2 = ops.split(x, 2, axis=-1)
     rotated = x * ops.cos(emb) + ops.concatenate([-x2, x1], axis=-1) * ops.sin(emb)
@@ -572,7 +526,7 @@ class LlamaDecoderLayer(layers.Layer):
         return tuple(input_shape)
 
 
-class LlamaForCausalLM(layers.Layer):
+class LlamaForCausalLM(_LMHead, layers.Layer):
     def __init__(self, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
                  num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings, **kwargs):
         super().__init__(**kwargs)
@@ -584,8 +538,7 @@ class LlamaForCausalLM(layers.Layer):
             LlamaDecoderLayer(hidden_size, intermediate_size, num_attention_heads, kv, hd, attention_bias,
                               qkv_bias, mlp_bias, name=str(i)) for i in range(num_hidden_layers)], name="layers")
         self.norm = layers.RMSNormalization(epsilon=1e-6, name="norm")
-        # Tied: no lm_head variable; call() multiplies by the transpose of embed_tokens's own embeddings.
-        self.lm_head = None if tie_word_embeddings else layers.Dense(vocab_size, use_bias=False, name="lm_head")
+        self._head(vocab_size, tie_word_embeddings)
 
     def build(self, input_shape):  # input_shape: (batch, time) token ids
         hidden = tuple(input_shape) + (self.d,)
@@ -593,85 +546,60 @@ class LlamaForCausalLM(layers.Layer):
             self.embed_tokens.build(input_shape)
             self.decoder_layers.build(hidden)
             self.norm.build(hidden)
-        if self.lm_head is not None:
-            self.lm_head.build(hidden)
+        self._build_head(hidden)
 
     def call(self, ids):
-        x = self.norm(self.decoder_layers(self.embed_tokens(ids)))
-        if self.lm_head is None:
-            return ops.matmul(x, ops.transpose(self.embed_tokens.embeddings))
-        return self.lm_head(x)
+        return self._logits(self.norm(self.decoder_layers(self.embed_tokens(ids))), self.embed_tokens)
 
 
-def _built(model: layers.Layer, description: str, input_shape: tuple[int, ...]) -> Built:
-    model.build(input_shape)
-    return Built(model, f"{description} built on input {_shape(*input_shape)}")
+def _built(model: layers.Layer, x: tuple[Input, ...]) -> Built:
+    """``model`` built on its (one) input's shape, channels-last; nothing runs."""
+    model.build(x[0].shape)
+    return Built(model, tuple(x))
 
 
 class KerasModels:
     """The model-family builders, mixed into KerasAdapter (same names in every adapter)."""
 
     # ------------------------------------------------------------------ vision.yaml
-    def build_mlp(self, v):
-        return _built(MLP(v.hidden_sizes, v.out_features, v.bias, name="mlp"),
-                      f"keras Layer MLP: Dense {v.in_features} -> {list(v.hidden_sizes)} -> {v.out_features}, "
-                      f"use_bias={v.bias}", (BATCH, v.in_features))
+    def build_mlp(self, v, x):
+        return _built(MLP(v.hidden_sizes, v.out_features, v.bias, name="mlp"), x)
 
-    def build_lenet5(self, v):
-        return _built(LeNet5(v.num_classes, name="lenet5"),
-                      f"keras Layer LeNet5: Conv2D(6, 5), Conv2D(16, 5), Dense 120, 84, {v.num_classes}",
-                      (BATCH, LENET_IMAGE, LENET_IMAGE, v.in_channels))
+    def build_lenet5(self, v, x):
+        return _built(LeNet5(v.num_classes, name="lenet5"), x)
 
-    def build_vgg(self, v):
-        return _built(VGG(v.cfg, v.batch_norm, v.num_classes, name="vgg"),
-                      f"keras Layer VGG(cfg={v.cfg!r}, batch_norm={v.batch_norm}, num_classes={v.num_classes}): "
-                      f"Conv2D/BatchNormalization features, AdaptiveAveragePooling2D(7), Dense classifier",
-                      (BATCH, IMAGE, IMAGE, 3))
+    def build_vgg(self, v, x):
+        return _built(VGG(v.cfg, v.batch_norm, v.num_classes, name="vgg"), x)
 
-    def build_resnet(self, v):
+    def build_resnet(self, v, x):
         m = ResNet(v.block, v.layers, v.groups, v.width_per_group, v.num_classes, v.conv_bias, name="resnet")
-        return _built(m, f"keras Layer ResNet({v.block}, layers={list(v.layers)}, groups={v.groups}, "
-                         f"width_per_group={v.width_per_group}, num_classes={v.num_classes}, "
-                         f"conv_bias={v.conv_bias}): Conv2D, BatchNormalization, Dense",
-                      (BATCH, IMAGE, IMAGE, 3))
+        return _built(m, x)
 
-    def build_mobilenet_v2(self, v):
-        return _built(MobileNetV2(v.width_mult, v.num_classes, name="mobilenet_v2"),
-                      f"keras Layer MobileNetV2(width_mult={v.width_mult}, num_classes={v.num_classes}): "
-                      f"Conv2D, DepthwiseConv2D, BatchNormalization, Dense", (BATCH, IMAGE, IMAGE, 3))
+    def build_mobilenet_v2(self, v, x):
+        return _built(MobileNetV2(v.width_mult, v.num_classes, name="mobilenet_v2"), x)
 
     # ------------------------------------------------------------------ text.yaml
-    def build_text_classifier(self, v):
+    def build_text_classifier(self, v, x):
         m = TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes, name="text_classifier")
-        return _built(m, f"keras Layer: Embedding({v.vocab_size}, {v.embedding_dim}) -> LSTM({v.hidden_size}) "
-                         f"-> Dense({v.num_classes})", (BATCH, SEQ))
+        return _built(m, x)
 
-    def build_mini_transformer(self, v):
+    def build_mini_transformer(self, v, x):
         m = MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff, name="mini_transformer")
-        return _built(m, f"keras Layer MiniTransformer(vocab_size={v.vocab_size}, d_model={v.d_model}, "
-                         f"num_heads={v.num_heads}, num_layers={v.num_layers}, d_ff={v.d_ff}): Embedding, "
-                         f"MultiHeadAttention(use_bias=False), Dense, LayerNormalization", (BATCH, SEQ))
+        return _built(m, x)
 
     # ------------------------------------------------------------------ transformers.yaml
-    def build_bert(self, v):
+    def build_bert(self, v, x):
         m = BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers, v.num_attention_heads,
                       v.intermediate_size, v.max_position_embeddings, v.type_vocab_size, name="bert")
-        return _built(m, f"keras Layer BertModel(hidden_size={v.hidden_size}, layers={v.num_hidden_layers}) "
-                         f"with pooler: Embedding, Dense, LayerNormalization", (BATCH, SEQ))
+        return _built(m, x)
 
-    def build_gpt2(self, v):
+    def build_gpt2(self, v, x):
         m = GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head, v.n_inner,
                             v.tie_word_embeddings, name="gpt2")
-        head = "the head is wte's embeddings transposed" if v.tie_word_embeddings else "a Dense lm_head"
-        return _built(m, f"keras Layer GPT2LMHeadModel(n_embd={v.n_embd}, n_layer={v.n_layer}, "
-                         f"tie_word_embeddings={v.tie_word_embeddings}; {head})", (BATCH, SEQ))
+        return _built(m, x)
 
-    def build_llama(self, v):
+    def build_llama(self, v, x):
         m = LlamaForCausalLM(v.vocab_size, v.hidden_size, v.intermediate_size, v.num_hidden_layers,
                              v.num_attention_heads, v.num_key_value_heads, v.head_dim, v.attention_bias,
                              v.qkv_bias, v.mlp_bias, v.tie_word_embeddings, name="llama")
-        head = "the head is embed_tokens's embeddings transposed" if v.tie_word_embeddings else "a Dense lm_head"
-        return _built(m, f"keras Layer LlamaForCausalLM(hidden_size={v.hidden_size}, "
-                         f"layers={v.num_hidden_layers}, heads={v.num_attention_heads}, "
-                         f"kv_heads={v.num_key_value_heads}, tie_word_embeddings={v.tie_word_embeddings}; "
-                         f"RMSNormalization, {head})", (BATCH, SEQ))
+        return _built(m, x)

@@ -5,20 +5,40 @@ Building on ``torch.device("meta")`` allocates no weight memory at any size.
 """
 from __future__ import annotations
 
-from typing import Any
+import warnings
 
 import torch
 from torch import nn
 
 from paramspec.errors import NotApplicable
-from paramspec.reading import Reading, Tensor
+from paramspec.reading import Measurement, Reading, Tensor
 
-from .base import Adapter, Built, ints
+from .base import Adapter, Built, call_text, ints
 from .torch_models import TorchModels
 
 
 def _dtype(t: torch.Tensor) -> str:
     return str(t.dtype).removeprefix("torch.")
+
+
+def _fields(m: nn.Module) -> str:
+    """What a module's own repr leaves out, read from its attributes."""
+    if isinstance(m, nn.MultiheadAttention):  # its repr shows only out_proj
+        return (f"embed_dim={m.embed_dim}, num_heads={m.num_heads}, bias={m.in_proj_bias is not None}, "
+                f"add_bias_kv={m.bias_k is not None}, kdim={m.kdim}, vdim={m.vdim}, batch_first={m.batch_first}")
+    return m.extra_repr()
+
+
+def one_line(m: nn.Module) -> str:
+    """A module in one line, from the module itself: a leaf's own ``repr``; a module with an
+    ``extra_repr`` (torch's, or a model class's config) by it; otherwise its children."""
+    name = type(m).__name__
+    extra = _fields(m)
+    children = list(m.named_children())
+    if extra or not children:
+        return f"{name}({extra})"
+    shown = [f"{n}={one_line(c)}" for n, c in children[:8]]
+    return call_text(name, shown + ([f"... {len(children) - 8} more"] if len(children) > 8 else []))
 
 
 class TorchAdapter(TorchModels, Adapter):
@@ -27,12 +47,15 @@ class TorchAdapter(TorchModels, Adapter):
     def version(self) -> str:
         return f"torch {torch.__version__}"
 
-    def build(self, kind: str, values: Any) -> Built:
-        with torch.device("cpu" if self.materialize else "meta"):
-            return super().build(kind, values)
+    def construct(self, make, materialize: bool) -> Built:
+        with torch.device("cpu" if materialize else "meta"):
+            return make()
+
+    def describe(self, built: Built) -> str:
+        return one_line(built.obj)
 
     # ------------------------------------------------------------------ read
-    def read(self, built: Built) -> Reading:
+    def read(self, built: Built, native: bool = True) -> Reading:
         module: nn.Module = built.obj
         tensors: list[Tensor] = []
         names: dict[int, list[str]] = {}
@@ -51,145 +74,152 @@ class TorchAdapter(TorchModels, Adapter):
             "parameters()": sum(p.numel() for p in module.parameters()),
             "buffers()": sum(b.numel() for b in module.buffers()),
             "state_dict()": sum(v.numel() for v in module.state_dict().values()),
-        }
-        return Reading("torch", self.target, self.version(), built.description, tensors, native)
+        } if native else {}
+        return Reading(self.source(), self.describe(built), tensors, native)
+
+    # ------------------------------------------------------------------ measure
+    def measure(self, built: Built) -> Measurement:
+        """FlopCounterMode around one forward pass, in eval mode, on empty inputs on the
+        module's device (the meta device unless materialized): no weights, no activations."""
+        from torch.utils.flop_counter import FlopCounterMode
+
+        module: nn.Module = built.obj
+        device = next(iter(module.parameters()), torch.empty(0, device="meta")).device
+        xs = tuple(torch.zeros(i.shape, dtype=getattr(torch, i.dtype), device=device) for i in built.inputs)
+        module.eval()
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad(), warnings.catch_warnings():
+            # torch's advice that an even kernel with padding='same' may copy the input (a
+            # matter of speed, not of what is computed) is noise in a count
+            warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
+            built.invoke(module, xs)
+        by_op = {str(op).removesuffix(".default"): int(n) for op, n in counter.get_flop_counts().get("Global", {}).items()}
+        return Measurement("flop_counter", self.version(), int(counter.get_total_flops()), by_op,
+                           [i.to_dict() for i in built.inputs])
 
     # ------------------------------------------------------------------ dense.yaml
-    def build_Linear(self, v):
-        return Built(nn.Linear(v.in_features, v.out_features, bias=v.bias),
-                     f"nn.Linear({v.in_features}, {v.out_features}, bias={v.bias})")
+    def build_Linear(self, v, x):
+        return Built(nn.Linear(v.in_features, v.out_features, bias=v.bias))
 
-    def build_Embedding(self, v):
-        return Built(nn.Embedding(v.num_embeddings, v.embedding_dim),
-                     f"nn.Embedding({v.num_embeddings}, {v.embedding_dim})")
+    def build_Embedding(self, v, x):
+        return Built(nn.Embedding(v.num_embeddings, v.embedding_dim))
 
     # ------------------------------------------------------------------ conv.yaml
     def _conv(self, cls, v):
-        m = cls(v.in_channels, v.out_channels, ints(v.kernel_size), groups=v.groups, bias=v.bias)
-        return Built(m, f"nn.{cls.__name__}({v.in_channels}, {v.out_channels}, {ints(v.kernel_size)}, "
-                        f"groups={v.groups}, bias={v.bias})")
+        padding = v.padding if isinstance(v.padding, str) else ints(v.padding)
+        return Built(cls(v.in_channels, v.out_channels, ints(v.kernel_size), stride=ints(v.stride), padding=padding,
+                         dilation=ints(v.dilation), groups=v.groups, bias=v.bias))
 
-    def build_Conv1d(self, v):
+    def _conv_transpose(self, cls, v):
+        return Built(cls(v.in_channels, v.out_channels, ints(v.kernel_size), stride=ints(v.stride),
+                         padding=ints(v.padding), output_padding=ints(v.output_padding), groups=v.groups, bias=v.bias,
+                         dilation=ints(v.dilation)))
+
+    def build_Conv1d(self, v, x):
         return self._conv(nn.Conv1d, v)
 
-    def build_Conv2d(self, v):
+    def build_Conv2d(self, v, x):
         return self._conv(nn.Conv2d, v)
 
-    def build_Conv3d(self, v):
+    def build_Conv3d(self, v, x):
         return self._conv(nn.Conv3d, v)
 
-    def build_ConvTranspose1d(self, v):
-        return self._conv(nn.ConvTranspose1d, v)
+    def build_ConvTranspose1d(self, v, x):
+        return self._conv_transpose(nn.ConvTranspose1d, v)
 
-    def build_ConvTranspose2d(self, v):
-        return self._conv(nn.ConvTranspose2d, v)
+    def build_ConvTranspose2d(self, v, x):
+        return self._conv_transpose(nn.ConvTranspose2d, v)
 
-    def build_ConvTranspose3d(self, v):
-        return self._conv(nn.ConvTranspose3d, v)
+    def build_ConvTranspose3d(self, v, x):
+        return self._conv_transpose(nn.ConvTranspose3d, v)
 
-    def build_DepthwiseConv2D(self, v):
+    def build_DepthwiseConv2D(self, v, x):
         out = v.in_channels * v.depth_multiplier
-        m = nn.Conv2d(v.in_channels, out, ints(v.kernel_size), groups=v.in_channels, bias=v.use_bias)
-        return Built(m, f"nn.Conv2d({v.in_channels}, {out}, {ints(v.kernel_size)}, "
-                        f"groups={v.in_channels}, bias={v.use_bias})")
+        return Built(nn.Conv2d(v.in_channels, out, ints(v.kernel_size), stride=ints(v.strides), padding=v.padding,
+                               groups=v.in_channels, bias=v.use_bias))
 
-    def build_SeparableConv2D(self, v):
+    def build_SeparableConv2D(self, v, x):
         mid = v.in_channels * v.depth_multiplier
         m = nn.Sequential()
-        m.add_module("depthwise", nn.Conv2d(v.in_channels, mid, ints(v.kernel_size), groups=v.in_channels, bias=False))
+        m.add_module("depthwise", nn.Conv2d(v.in_channels, mid, ints(v.kernel_size), stride=ints(v.strides),
+                                            padding=v.padding, groups=v.in_channels, bias=False))
         m.add_module("pointwise", nn.Conv2d(mid, v.filters, 1, bias=v.use_bias))
-        return Built(m, f"nn.Sequential(depthwise=nn.Conv2d({v.in_channels}, {mid}, {ints(v.kernel_size)}, "
-                        f"groups={v.in_channels}, bias=False), pointwise=nn.Conv2d({mid}, {v.filters}, 1, "
-                        f"bias={v.use_bias}))")
+        return Built(m)
 
     # ------------------------------------------------------------------ recurrent.yaml
     def _rnn(self, cls, v, **extra):
-        m = cls(v.input_size, v.hidden_size, num_layers=v.num_layers, bias=v.bias,
-                bidirectional=v.bidirectional, batch_first=True, **extra)
-        args = "".join(f", {k}={val}" for k, val in extra.items())
-        return Built(m, f"nn.{cls.__name__}({v.input_size}, {v.hidden_size}, num_layers={v.num_layers}, "
-                        f"bias={v.bias}, bidirectional={v.bidirectional}{args})")
+        return Built(cls(v.input_size, v.hidden_size, num_layers=v.num_layers, bias=v.bias,
+                         bidirectional=v.bidirectional, batch_first=True, **extra))
 
-    def build_RNN(self, v):
+    def build_RNN(self, v, x):
         return self._rnn(nn.RNN, v)
 
-    def build_LSTM(self, v):
+    def build_LSTM(self, v, x):
         return self._rnn(nn.LSTM, v, proj_size=v.proj_size)
 
-    def build_GRU(self, v):
+    def build_GRU(self, v, x):
         if not v.reset_after:
             raise NotApplicable("torch.nn.GRU has no reset_after=False variant")
         return self._rnn(nn.GRU, v)
 
     # ------------------------------------------------------------------ norm.yaml
     def _bn(self, cls, v):
-        m = cls(v.num_features, affine=v.affine, track_running_stats=v.track_running_stats)
-        return Built(m, f"nn.{cls.__name__}({v.num_features}, affine={v.affine}, "
-                        f"track_running_stats={v.track_running_stats})")
+        return Built(cls(v.num_features, affine=v.affine, track_running_stats=v.track_running_stats))
 
-    def build_BatchNorm1d(self, v):
+    def build_BatchNorm1d(self, v, x):
         return self._bn(nn.BatchNorm1d, v)
 
-    def build_BatchNorm2d(self, v):
+    def build_BatchNorm2d(self, v, x):
         return self._bn(nn.BatchNorm2d, v)
 
-    def build_BatchNorm3d(self, v):
+    def build_BatchNorm3d(self, v, x):
         return self._bn(nn.BatchNorm3d, v)
 
-    def build_LayerNorm(self, v):
-        shape = ints(v.normalized_shape)
-        m = nn.LayerNorm(shape, elementwise_affine=v.elementwise_affine, bias=v.bias)
-        return Built(m, f"nn.LayerNorm({shape}, elementwise_affine={v.elementwise_affine}, bias={v.bias})")
+    def build_LayerNorm(self, v, x):
+        return Built(nn.LayerNorm(ints(v.normalized_shape), elementwise_affine=v.elementwise_affine, bias=v.bias))
 
-    def build_GroupNorm(self, v):
-        m = nn.GroupNorm(v.num_groups, v.num_channels, affine=v.affine)
-        return Built(m, f"nn.GroupNorm({v.num_groups}, {v.num_channels}, affine={v.affine})")
+    def build_GroupNorm(self, v, x):
+        return Built(nn.GroupNorm(v.num_groups, v.num_channels, affine=v.affine))
 
-    def build_RMSNorm(self, v):
-        shape = ints(v.normalized_shape)
-        m = nn.RMSNorm(shape, elementwise_affine=v.elementwise_affine)
-        return Built(m, f"nn.RMSNorm({shape}, elementwise_affine={v.elementwise_affine})")
+    def build_RMSNorm(self, v, x):
+        return Built(nn.RMSNorm(ints(v.normalized_shape), elementwise_affine=v.elementwise_affine))
 
-    def build_InstanceNorm2d(self, v):
+    def build_InstanceNorm2d(self, v, x):
         return self._bn(nn.InstanceNorm2d, v)
 
     # ------------------------------------------------------------------ attention.yaml
-    def build_MultiheadAttention(self, v):
-        m = nn.MultiheadAttention(v.embed_dim, v.num_heads, bias=v.bias, add_bias_kv=v.add_bias_kv,
-                                  kdim=v.kdim, vdim=v.vdim, batch_first=True)
-        return Built(m, f"nn.MultiheadAttention({v.embed_dim}, {v.num_heads}, bias={v.bias}, "
-                        f"add_bias_kv={v.add_bias_kv}, kdim={v.kdim}, vdim={v.vdim})")
+    def build_MultiheadAttention(self, v, x):
+        return Built(nn.MultiheadAttention(v.embed_dim, v.num_heads, bias=v.bias, add_bias_kv=v.add_bias_kv,
+                                           kdim=v.kdim, vdim=v.vdim, batch_first=True))
 
-    def build_TransformerEncoderLayer(self, v):
-        m = nn.TransformerEncoderLayer(v.d_model, v.nhead, v.dim_feedforward, bias=v.bias, batch_first=True)
-        return Built(m, f"nn.TransformerEncoderLayer({v.d_model}, {v.nhead}, {v.dim_feedforward}, bias={v.bias})")
+    def build_TransformerEncoderLayer(self, v, x):
+        return Built(nn.TransformerEncoderLayer(v.d_model, v.nhead, v.dim_feedforward, bias=v.bias, batch_first=True))
 
-    def build_TransformerDecoderLayer(self, v):
-        m = nn.TransformerDecoderLayer(v.d_model, v.nhead, v.dim_feedforward, bias=v.bias, batch_first=True)
-        return Built(m, f"nn.TransformerDecoderLayer({v.d_model}, {v.nhead}, {v.dim_feedforward}, bias={v.bias})")
+    def build_TransformerDecoderLayer(self, v, x):
+        return Built(nn.TransformerDecoderLayer(v.d_model, v.nhead, v.dim_feedforward, bias=v.bias, batch_first=True))
 
     # ------------------------------------------------------------------ activation.yaml
-    def build_PReLU(self, v):
-        return Built(nn.PReLU(v.num_parameters), f"nn.PReLU({v.num_parameters})")
+    def build_PReLU(self, v, x):
+        return Built(nn.PReLU(v.num_parameters))
 
     # ------------------------------------------------------------------ parameter_free.yaml
-    def build_ReLU(self, v):
-        return Built(nn.ReLU(), "nn.ReLU()")
+    def build_ReLU(self, v, x):
+        return Built(nn.ReLU())
 
-    def build_MaxPool2d(self, v):
-        return Built(nn.MaxPool2d(2), "nn.MaxPool2d(2)")
+    def build_MaxPool2d(self, v, x):
+        return Built(nn.MaxPool2d(ints(v.kernel_size), stride=v.stride and ints(v.stride), padding=ints(v.padding)))
 
-    def build_AvgPool2d(self, v):
-        return Built(nn.AvgPool2d(2), "nn.AvgPool2d(2)")
+    def build_AvgPool2d(self, v, x):
+        return Built(nn.AvgPool2d(ints(v.kernel_size), stride=v.stride and ints(v.stride), padding=ints(v.padding)))
 
-    def build_AdaptiveAvgPool2d(self, v):
-        return Built(nn.AdaptiveAvgPool2d(1), "nn.AdaptiveAvgPool2d(1)")
+    def build_AdaptiveAvgPool2d(self, v, x):
+        return Built(nn.AdaptiveAvgPool2d(ints(v.output_size)))
 
-    def build_Dropout(self, v):
-        return Built(nn.Dropout(0.5), "nn.Dropout(0.5)")
+    def build_Dropout(self, v, x):
+        return Built(nn.Dropout(0.5))
 
-    def build_Flatten(self, v):
-        return Built(nn.Flatten(), "nn.Flatten()")
+    def build_Flatten(self, v, x):
+        return Built(nn.Flatten())
 
 
 ADAPTER_CLASS = TorchAdapter

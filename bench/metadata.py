@@ -19,8 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import child_env, machine  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time
@@ -30,7 +31,7 @@ import paramspec
 t0 = time.perf_counter()
 r = paramspec.count_file(sys.argv[1])
 wall = time.perf_counter() - t0
-print(json.dumps({"params": r.parameters, "bytes": r.nbytes, "wall": wall,
+print(json.dumps({"params": r.params, "bytes": r.nbytes, "wall": wall,
                   "rss_mb": hwm()}))
 """
 
@@ -81,16 +82,13 @@ def build(folder: Path, declared_bytes: int, shards: int = 8, layers_per_shard: 
 
 
 def run(code: str, path: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    p = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env)
+    p = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=child_env())
     if p.returncode:
         raise SystemExit(p.stderr)
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
-    from suite_time import machine
-
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="paramspec-bench-") as tmp:
         print("\nsharded safetensors (8 shards, 256 tensors, float16), sparse files; count in a fresh process")

@@ -14,49 +14,49 @@ Targets: under 15 s and under 2 GB peak RSS per framework for the 405B count.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from paramspec.targets import TARGETS, installed  # noqa: E402
+from common import child_env, installed_targets, machine  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time
 def hwm():  # this process's peak RSS in MB (VmHWM: unlike ru_maxrss, not inherited through fork)
     return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
 import paramspec
-from paramspec.targets import adapter
+from paramspec.configs import resolve_case
+from paramspec.frameworks import adapter
 target, config, materialize = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "1"
 ad = adapter(target)
 for warm in ({"kind": "Linear", "in_features": 4, "out_features": 4}, {"kind": "Embedding", "num_embeddings": 4, "embedding_dim": 4}):
     paramspec.count(warm, framework=target)  # warm-up: the spec, the framework, its initializers
 base = hwm()
-ad.materialize = materialize
 t0 = time.perf_counter()
-r = paramspec.count(config, framework=target)
+if materialize:  # built with real weights, then read: what a user does without paramspec
+    case = resolve_case(config)
+    reading = ad.read(ad.build(case.kind.name, case.values, materialize=True), native=False)
+    params, agrees = reading.params, reading.params == case.expected(ad.framework).params
+else:
+    r = paramspec.count(config, framework=target, native=False)
+    params, agrees = r.params, r.agrees
 wall = time.perf_counter() - t0
 peak = hwm()
-print(json.dumps({"params": r.trainable, "agrees": r.agrees, "wall": wall, "rss_mb": peak, "grew_mb": peak - base}))
+print(json.dumps({"params": params, "agrees": agrees, "wall": wall, "rss_mb": peak, "grew_mb": peak - base}))
 """
 
 
 def run(target: str, config: dict, materialize: bool = False) -> dict:
-    env = {**os.environ, **TARGETS[target].env, "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     p = subprocess.run([sys.executable, "-c", CHILD, target, json.dumps(config), "1" if materialize else "0"],
-                       capture_output=True, text=True, env=env)
+                       capture_output=True, text=True, env=child_env(target))
     if p.returncode != 0:
         return {"error": (p.stderr.strip().splitlines() or ["?"])[-1]}
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def main(targets: list[str]) -> int:
-    from suite_time import machine
-
     print(f"machine: {machine()}")
     big = {"model": "llama", "preset": "Llama-3.1-405B"}
     small = {"model": "gpt2", "preset": "gpt2"}
@@ -86,5 +86,4 @@ def main(targets: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    sys.exit(main(sys.argv[1:] or [t for t in TARGETS if installed(t)]))
+    sys.exit(main(sys.argv[1:] or installed_targets()))

@@ -1,33 +1,23 @@
 """Print each tox env's test time after install (the target: under 60 s per framework env).
 
-Usage: python bench/suite_time.py [ENV ...]   (default: spec torch keras keras-jax flax)
+Usage: python bench/suite_time.py [ENV ...]   (default: spec and one env per target in spec/frameworks.yaml)
 
 Each env is installed first (`tox -e ENV --notest`, not timed), then its commands run with
 `--skip-pkg-install` and are timed end to end; pytest's own figure is printed beside it.
 """
 from __future__ import annotations
 
-import os
-import platform
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ENVS = ["spec", "torch", "keras", "keras-jax", "flax"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import ROOT, machine, targets  # noqa: E402
 
-def machine() -> str:
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu or platform.machine()}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
+ENVS = ["spec", *targets()]  # one tox env per target (a test holds tox.ini to frameworks.yaml)
 
 
 def main(envs: list[str]) -> int:

@@ -1,26 +1,21 @@
 """paramspec: the reference spec, and the cross-framework conformance suite, for parameter counts.
 
-``import paramspec`` imports no framework; adapters load their framework on first use.
+``import paramspec`` imports no framework; an adapter loads its framework on first use.
 
 Example:
     >>> import paramspec
-    >>> paramspec.count({"kind": "Linear", "in_features": 128, "out_features": 10}).trainable
+    >>> paramspec.count({"kind": "Linear", "in_features": 128, "out_features": 10}).params
     1290
 """
-from .api import CountResult, count
 from .errors import FileFormatError, FormulaError, FrameworkUnavailable, NotApplicable, ParamspecError, SpecError
 from .loader import load_spec
+from .reading import Source, Tensor
+from .record import Quantity, Record
+from .run import count, count_file
 
-__version__ = "0.1.0"
-
-def count_file(path):
-    """Count the parameters a file declares (see :mod:`paramspec.files`)."""
-    from .files import count_file as _count_file
-
-    return _count_file(path)
-
+__version__ = "0.2.0"
 
 __all__ = [
-    "CountResult", "FileFormatError", "FormulaError", "count_file", "FrameworkUnavailable", "NotApplicable", "ParamspecError",
-    "SpecError", "__version__", "count", "load_spec",
+    "FileFormatError", "FormulaError", "FrameworkUnavailable", "NotApplicable", "ParamspecError", "Quantity",
+    "Record", "Source", "SpecError", "Tensor", "__version__", "count", "count_file", "load_spec",
 ]

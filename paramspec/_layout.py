@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -17,7 +18,14 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def spec_root() -> Path:
-    """The folder that holds ``frameworks.yaml``, ``layers/``, ``models/`` and ``courses/``."""
+    """The folder that holds ``frameworks.yaml``, ``layers/``, ``models/`` and ``courses/``.
+
+    ``PARAMSPEC_SPEC_DIR`` names another spec folder (a spec under development, or a copy
+    with a framework added: see CONTRIBUTING.md).
+    """
+    override = os.environ.get("PARAMSPEC_SPEC_DIR")
+    if override:
+        return Path(override)
     installed = Path(__file__).resolve().parent / "spec"
     if (installed / "frameworks.yaml").is_file():
         return installed

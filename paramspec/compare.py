@@ -1,129 +1,146 @@
-"""Compare a reading with the spec, and run one case against one target.
+"""Compare a reading with what the spec expects of its source: a :class:`~paramspec.record.Record`.
 
 The verdicts:
 
-- ``pass``: the framework's reading equals its formula (the canonical one, or its recorded
-  convention) for params and state, and every native total equals its formula;
+- ``pass``: the reading equals the source's formula (the canonical one, or its recorded
+  convention) for params and state, tied and embedding elements where the kind has a
+  formula for them, and every native total equals its formula in ``frameworks.yaml``;
 - ``fail``: anything else, including an adapter that cannot build a case the spec does
   not record as n/a, and a recorded n/a that the adapter can in fact build;
 - ``n/a``: the spec records that the framework lacks the layer or option, with a reason,
-  and the adapter agrees.
+  and the adapter agrees;
+- ``read``: a file's reading, with nothing to compare it with.
 """
 from __future__ import annotations
 
-import traceback
-from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import NotApplicable
-from .loader import Case, Expected, Spec
-from .reading import Reading, Tensor, breakdown
-
-PASS, FAIL, NA = "pass", "fail", "n/a"
-
-
-@dataclass
-class Record:
-    """One compared result: what the report and the tests are built from."""
-
-    case: str
-    kind: str
-    config: dict[str, Any]
-    target: str
-    framework: str
-    framework_version: str
-    verdict: str
-    expected: dict[str, Any] = field(default_factory=dict)
-    got: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    reason: str = ""
-    built: str = ""
-    tensors: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Record":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
-    def explain(self) -> str:
-        """The failure message: case, framework and version, expected vs got, formula, tensors."""
-        lines = [f"{self.case} in {self.target} ({self.framework_version}): {self.verdict}"]
-        if self.built:
-            lines.append(f"  built: {self.built}")
-        lines += [f"  {p}" for p in self.problems]
-        if self.reason:
-            lines.append(f"  reason: {self.reason}")
-        e = self.expected
-        if e:
-            lines.append(f"  params formula: {e['params_formula']}")
-            lines.append(f"  state formula:  {e['state_formula']}")
-            if e.get("convention"):
-                lines.append(f"  convention: {e['convention']}")
-        if self.tensors:
-            lines.append("  tensors:")
-            lines.append(breakdown([Tensor.from_dict(t) for t in self.tensors], indent="    "))
-        return "\n".join(lines)
+from .frameworks import Framework
+from .compute import Counter
+from .kinds import Case, Expected, Spec
+from .reading import Measurement, Reading, Source
+from .record import FAIL, NA, PASS, READ, Quantity, Record
 
 
-def native_expected(spec: Spec, framework: str, expected: Expected) -> dict[str, int]:
-    """What each native total of ``framework`` should read, from its formula in frameworks.yaml."""
-    env = {"params": expected.params, "state": expected.state, "tied": expected.tied}
-    return {n.name: n.formula.evaluate_int(env) for n in spec.frameworks[framework].native}
+def expected_quantities(spec: Spec, case: Case, framework: str) -> dict[str, Quantity]:
+    """What the spec expects ``framework`` to read for ``case``: params, state, tied,
+    embedding (where the kind has a formula) and each native total, with formulas."""
+    exp = case.expected(framework)
+    qs = {
+        "params": Quantity(expected=exp.params, formula=exp.params_formula, canonical=exp.canonical_params,
+                           why=exp.convention),
+        "state": Quantity(expected=exp.state, formula=exp.state_formula, canonical=exp.canonical_state,
+                          why=exp.convention),
+        "tied": Quantity(expected=exp.tied, formula=exp.tied_formula, canonical=exp.canonical_tied,
+                         why=exp.convention),
+    }
+    if exp.embedding is not None:
+        qs["embedding"] = Quantity(expected=exp.embedding, formula=exp.embedding_formula)
+    qs.update(native_quantities(spec.frameworks[framework], exp))
+    return qs
 
 
-def compare(spec: Spec, case: Case, reading: Reading) -> Record:
-    """Compare ``reading`` with what the spec expects of its framework for ``case``."""
-    exp = case.expected(reading.framework)
-    natives = native_expected(spec, reading.framework, exp)
+def native_quantities(fw: Framework, exp: Expected) -> dict[str, Quantity]:
+    """Each native total's expected value, from its formula over params, state and tied (the
+    framework's own, its convention where it has one; ``canonical`` from the canonical ones)."""
+    env = {"params": exp.params, "state": exp.state, "tied": exp.tied}
+    canon = {"params": exp.canonical_params, "state": exp.canonical_state, "tied": exp.canonical_tied}
+    return {f"native:{n.name}": Quantity(expected=n.formula.evaluate_int(env), formula=n.formula.text,
+                                         canonical=n.formula.evaluate_int(canon), why=n.why or exp.convention,
+                                         independent=n.independent)
+            for n in fw.native}
+
+
+def compare(spec: Spec, case: Case, reading: Reading, native: bool = True) -> Record:
+    """Compare ``reading`` with what the spec expects of its framework for ``case`` (and its
+    native totals, unless ``native`` is False: then the reading was made without them)."""
+    qs = expected_quantities(spec, case, reading.source.framework)
+    if not native:
+        qs = {k: q for k, q in qs.items() if not k.startswith("native:")}
+    got: dict[str, Any] = {"params": reading.params, "state": reading.state, "tied": reading.tied,
+                           "embedding": reading.embedding}
+    got.update({f"native:{k}": v for k, v in reading.native.items()})
     problems = []
-    if reading.trainable != exp.params:
-        problems.append(f"params: expected {exp.params:,} (`{exp.params_formula}`), got {reading.trainable:,}")
-    if reading.non_trainable != exp.state:
-        problems.append(f"state: expected {exp.state:,} (`{exp.state_formula}`), got {reading.non_trainable:,}")
-    if reading.tied != exp.tied:
-        problems.append(f"tied (listed twice): expected {exp.tied:,}, got {reading.tied:,}")
-    if exp.embedding is not None and reading.embedding != exp.embedding:
-        problems.append(f"embedding: expected {exp.embedding:,}, got {reading.embedding:,}")
-    for name, want in natives.items():
-        got = reading.native.get(name)
-        if got != want:
-            problems.append(f"native {name}: expected {want:,}, got {got if got is None else f'{got:,}'}")
-    return Record(
-        case=case.id, kind=case.kind.name, config=case.config(), target=reading.target,
-        framework=reading.framework, framework_version=reading.framework_version,
-        verdict=FAIL if problems else PASS,
-        expected={**exp.to_dict(), "native": natives},
-        got={"params": reading.trainable, "state": reading.non_trainable, "native": dict(reading.native),
-             "counts": reading.named_counts()},
-        problems=problems, built=reading.built, tensors=[t.to_dict() for t in reading.tensors])
+    for name, q in qs.items():
+        q.got = got.get(name)
+        if q.got != q.expected:
+            shown = "-" if q.got is None else f"{q.got:,}"
+            problems.append(f"{_label(name)}: expected {q.expected:,} (`{q.formula}`), got {shown}")
+    return Record(source=reading.source, verdict=FAIL if problems else PASS, case=case.id, kind=case.kind.name,
+                  config=case.config(), quantities=qs, problems=problems, built=reading.built,
+                  tensors=list(reading.tensors), notes=list(reading.notes))
 
 
-def run_case(spec: Spec, case: Case, adapter: Any) -> Record:
-    """Build ``case`` with ``adapter``, read it and compare; n/a only where the spec records it."""
-    framework = adapter.framework
-    declared = case.not_applicable_reason(framework)
-    base = dict(case=case.id, kind=case.kind.name, config=case.config(), target=adapter.target,
-                framework=framework, framework_version=adapter.version())
-    try:
-        built = adapter.build(case.kind.name, case.values)
-    except NotApplicable as e:
-        if declared:
-            canon = case.expected(None)
-            return Record(**base, verdict=NA, reason=declared,
-                          expected={"canonical_params": canon.params, "canonical_state": canon.state})
-        return Record(**base, verdict=FAIL, reason=e.reason, problems=[
-            "the adapter cannot build this case, and the spec does not record it as n/a"])
-    except Exception as e:  # a framework error is a failure of this case, not of the run
-        return Record(**base, verdict=FAIL, problems=[f"building failed: {type(e).__name__}: {e}"],
-                      reason=traceback.format_exc(limit=-3))
-    if declared:
-        return Record(**base, verdict=FAIL, reason=declared, built=built.description, problems=[
-            "the spec records this case as n/a, but the adapter built it"])
-    try:
-        reading = adapter.read(built)
-    except Exception as e:
-        return Record(**base, verdict=FAIL, built=built.description,
-                      problems=[f"reading failed: {type(e).__name__}: {e}"])
-    return compare(spec, case, reading)
+def compare_compute(record: Record, case: Case, counter: Counter, m: Measurement | None,
+                    error: str | None = None) -> Record:
+    """Add a counter's reading of one forward pass to ``record``: its matmul-like part and its
+    total against the counter's formulas for the kind (exact integers), and the breakdown.
+
+    ``error``: the counter could not measure (an n/a where the spec records one, else a
+    failure). A counter that measures where the spec records n/a fails too.
+    """
+    exp = case.expected_compute(counter, record.source.framework)
+    record.compute = {"counter": counter.id, "counter_name": counter.name, "macs": exp.macs, "flops": exp.flops,
+                      "macs_formula": exp.macs_formula, "terms": exp.terms, "estimates": exp.estimates, "why": exp.why,
+                      "by_convention": exp.by_convention, "matmul_ops": list(counter.matmul_ops)}
+    if exp.not_applicable:
+        record.compute["not_applicable"] = exp.not_applicable
+        if error is not None:
+            record.compute["error"] = error  # the counter's own words for the n/a
+            return record
+        if m is not None:
+            record.compute.update(m.to_dict())
+        record.compute["counter"] = counter.id
+        record.problems.append(f"flops ({counter.id}): the spec records the counter as n/a here, but it measured "
+                               f"{m.total:,} flops" if m is not None else f"flops ({counter.id}): not measured")
+        record.verdict = FAIL if record.verdict == PASS else record.verdict
+        return record
+    if error is not None:
+        record.compute["error"] = error
+        record.problems.append(f"flops ({counter.id}): measuring failed: {error}")
+        record.verdict = FAIL if record.verdict == PASS else record.verdict
+        return record
+    if m is None:
+        return record
+    matmul = sum(v for op, v in m.by_op.items() if op in counter.matmul_ops)
+    record.compute.update(m.to_dict())
+    record.compute["counter"] = counter.id
+    record.compute["remainder"] = m.total - matmul
+    qs = {"flops.matmul": Quantity(matmul, exp.matmul, exp.matmul_formula, exp.flops,
+                                   exp.why if exp.by_convention else None),
+          "flops": Quantity(m.total, exp.total, exp.total_formula, exp.flops, exp.why if exp.by_convention else None)}
+    for name, q in qs.items():
+        record.quantities[name] = q
+        if q.expected is not None and q.got != q.expected:
+            record.problems.append(f"{name} ({counter.id}): expected {q.expected:,} (`{q.formula}`), got {q.got:,}")
+    if record.problems and record.verdict == PASS:
+        record.verdict = FAIL
+    return record
+
+
+def _label(name: str) -> str:
+    return {"tied": "tied (listed twice)"}.get(name, name.replace("native:", "native "))
+
+
+def not_applicable(case: Case, source: Source, reason: str, adapter_says: str = "") -> Record:
+    """A recorded n/a: the canonical formula's values, the spec's reason, and the adapter's own."""
+    canon = case.expected(None)
+    return Record(source=source, verdict=NA, case=case.id, kind=case.kind.name, config=case.config(),
+                  quantities={"params": Quantity(canonical=canon.params, formula=canon.params_formula),
+                              "state": Quantity(canonical=canon.state, formula=canon.state_formula)},
+                  reason=reason, notes=[f"the adapter says: {adapter_says}"] if adapter_says else [])
+
+
+def failed(case: Case, source: Source, problem: str, reason: str = "", built: str = "") -> Record:
+    """A case that could not be compared: a build that failed, an n/a the spec does not record."""
+    return Record(source=source, verdict=FAIL, case=case.id, kind=case.kind.name, config=case.config(),
+                  problems=[problem], reason=reason, built=built)
+
+
+def file_record(reading: Reading, path: str) -> Record:
+    """A file's reading as a record: what it declares, with nothing to compare it with."""
+    counts = reading.named_counts()
+    qs = {"params": Quantity(got=reading.params), "state": Quantity(got=reading.state),
+          "tied": Quantity(got=counts["tied"])}
+    return Record(source=reading.source, verdict=READ, config={"path": path}, quantities=qs, built=reading.built,
+                  tensors=list(reading.tensors), notes=list(reading.notes), state_known=reading.state_known)

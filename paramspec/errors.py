@@ -10,6 +10,14 @@ EXIT_DISAGREE = 1
 EXIT_BAD_INPUT = 2
 EXIT_NOT_APPLICABLE = 3
 
+EXIT_CODES = {  # documented once, here (docs/reference/cli.md is generated from it)
+    "EXIT_OK": "success: every reading agrees with its formula (or a file was read)",
+    "EXIT_DISAGREE": "a disagreement: a reading that is not its formula; for `audit`, a finding",
+    "EXIT_BAD_INPUT": "bad input: one line on stderr naming what is wrong and where, never a traceback "
+                      "(a spec entry, a formula, a config, a file, an option; a framework that is not installed)",
+    "EXIT_NOT_APPLICABLE": "n/a: the framework lacks the layer or option (the spec records why)",
+}
+
 
 class ParamspecError(Exception):
     """Base class of every error paramspec raises on purpose."""

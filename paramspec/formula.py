@@ -9,7 +9,7 @@ It is parsed with :mod:`ast` and interpreted node by node; nothing is ever passe
   string literals (only to compare with a choice variable: ``block == 'bottleneck'``);
 - variable names (never starting with ``_``), list/tuple literals, indexing ``layers[i]``;
 - ``+ - * / // % **`` (``/`` is exact rational division; ``**`` takes an integer exponent
-  in 0..256), unary ``-``, ``not``, ``and``, ``or``, comparisons, ``a if cond else b``;
+  in 0..256; ``+`` also joins two lists), unary ``-``, ``not``, ``and``, ``or``, comparisons, ``a if cond else b``;
 - the functions ``prod sum min max len abs floor ceil``, and ``sum(expr for i in range(a, b))``
   style comprehensions over ``range`` or a list.
 
@@ -35,6 +35,7 @@ from .errors import FormulaError
 MAX_FORMULA_CHARS = 4000
 MAX_NODES = 1500
 MAX_RANGE = 1_000_000
+MAX_LIST = 100_000
 MAX_EXPONENT = 256
 MAX_BITS = 4096
 
@@ -127,6 +128,24 @@ def _make_divisible(v: Value, divisor: Value) -> int:
 
 
 # name -> (callable on evaluated args, arity (min, max))
+def _f32(v: Value) -> Fraction | int:
+    """The float32 nearest ``v`` (ties to even), exactly: what a count becomes in a counter
+    that adds in float32 (XLA's cost analysis). Integers below 2**24 are unchanged."""
+    x = Fraction(_num(v, "the argument of f32()"))
+    if x == 0:
+        return 0
+    sign, x = (-1 if x < 0 else 1), abs(x)
+    e = x.numerator.bit_length() - x.denominator.bit_length()  # 2**e <= x < 2**(e+2)
+    if Fraction(2) ** e > x:
+        e -= 1
+    if e >= 128:
+        raise FormulaError("f32() of a value of 2**128 or more: float32 overflows")
+    ulp = Fraction(2) ** (max(e, -126) - 23)
+    q, r = divmod(x, ulp)
+    q = int(q) + (1 if r > ulp / 2 or (r == ulp / 2 and int(q) % 2) else 0)
+    return _norm(sign * q * ulp)
+
+
 FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
     "prod": (lambda xs: _prod(_seq(xs, "the argument of prod()")), 1, 1),
     "sum": (lambda xs: _sum(_seq(xs, "the argument of sum()")), 1, 1),
@@ -137,6 +156,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
     "floor": (lambda x: math.floor(_num(x, "the argument of floor()")), 1, 1),
     "ceil": (lambda x: math.ceil(_num(x, "the argument of ceil()")), 1, 1),
     "make_divisible": (_make_divisible, 2, 2),
+    "f32": (_f32, 1, 1),
 }
 
 
@@ -344,6 +364,10 @@ class _Interpreter:
             r = a + b if op is ast.Add else (a - b if op is ast.Sub else a * b)
             return r if r.bit_length() <= MAX_BITS else _norm(r)
         seg = _segment(self.text, node)
+        if op is ast.Add and isinstance(a, tuple) and isinstance(b, tuple):  # list concatenation
+            if len(a) + len(b) > MAX_LIST:
+                raise FormulaError(f"`{seg}` makes a list longer than {MAX_LIST:,}")
+            return a + b
         a = _num(a, f"the left side of `{seg}`")
         b = _num(b, f"the right side of `{seg}`")
         if op is ast.Add:

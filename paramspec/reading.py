@@ -1,8 +1,10 @@
-"""What an adapter (or a file reader) saw: the tensors, and the framework's native totals.
+"""What a source saw: its tensors and its own totals (a :class:`Reading`).
 
-A :class:`Reading` never holds a count computed from a config: ``trainable`` and
-``non_trainable`` are sums over the tensors the framework itself listed, and ``native``
-holds the totals the framework's own APIs returned, verbatim.
+One shape for every source: an adapter reading a built framework object, and a file reader
+reading a checkpoint's header. A reading never holds a count computed from a config:
+``params`` and ``state`` are sums over the tensors the source itself listed, and ``native``
+holds the totals the framework's own APIs returned, verbatim. :mod:`paramspec.compare`
+turns a reading into a :class:`~paramspec.record.Record`.
 """
 from __future__ import annotations
 
@@ -11,18 +13,50 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 
+
+@dataclass(frozen=True)
+class Source:
+    """Who produced a reading or a record.
+
+    Attributes:
+        type: ``framework`` (an adapter's reading of a built object), ``file`` (a file
+            reader), ``formula`` (the spec's formula: a value, not a reading) or ``tool``
+            (a third-party counting tool).
+        name: the target (``torch``, ``keras-jax``), the file format, ``formula``, the tool.
+        version: ``torch 2.13.0+cpu``, ``keras 3.15.1 (jax 0.10.2)``, ``thop 0.1.1``.
+        framework: the spec framework whose conventions apply (``keras`` for ``keras-jax``).
+    """
+
+    type: str
+    name: str
+    version: str = ""
+    framework: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, "version": self.version, "framework": self.framework}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Source":
+        return cls(d["type"], d["name"], d.get("version", ""), d.get("framework"))
+
+
 @dataclass(frozen=True)
 class Tensor:
-    """One tensor as the framework lists it.
+    """One tensor as its source lists it.
 
     Attributes:
         name: the framework's name or path (``weight_ih_l0``, ``lstm/lstm_cell/kernel``).
         shape: its shape.
-        dtype: its dtype name (``float32``).
-        trainable: whether the framework trains it (a parameter) or not (state).
-        shared_with: other names of the same tensor (tied weights); counted once.
-        embedding: whether it belongs to an embedding layer (nn.Embedding, keras Embedding,
-            flax Embed), the weights Hugging Face's ``exclude_embeddings=True`` leaves out.
+        dtype: its dtype name (``float32``, ``bfloat16``, ``q8_0``).
+        trainable: a parameter (True) or state (False: running statistics, index buffers).
+        shared_with: the other names of the same tensor (tied weights); it is counted once.
+        embedding: it belongs to an embedding layer (nn.Embedding, keras Embedding, flax Embed):
+            the weights Hugging Face's ``exclude_embeddings=True`` leaves out.
+        elements: logical elements, where they are not the shape's product (packed
+            sub-byte data: GPTQ's int32 ``qweight`` holds 8 int4 values each).
+        nbytes: bytes a file stores for it (None: not from a file).
+        packing: how sub-byte values are packed (``Q8_0: blocks of 32 values in 34 bytes``).
+        why_state: which marking or rule made it state, where a file says nothing itself.
     """
 
     name: str
@@ -31,99 +65,113 @@ class Tensor:
     trainable: bool
     shared_with: tuple[str, ...] = ()
     embedding: bool = False
+    elements: int | None = None
+    nbytes: int | None = None
+    packing: str = ""
+    why_state: str = ""
 
     @property
     def numel(self) -> int:
-        return math.prod(self.shape)
+        return math.prod(self.shape) if self.elements is None else self.elements
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype,
                              "trainable": self.trainable, "numel": self.numel}
-        if self.shared_with:
-            d["shared_with"] = list(self.shared_with)
-        if self.embedding:
-            d["embedding"] = True
+        for key in ("shared_with", "embedding", "nbytes", "packing", "why_state"):
+            value = getattr(self, key)
+            if value:
+                d[key] = list(value) if isinstance(value, tuple) else value
+        if self.elements is not None:
+            d["elements"] = self.elements
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Tensor":
         return cls(d["name"], tuple(d["shape"]), d["dtype"], d["trainable"], tuple(d.get("shared_with", ())),
-                   bool(d.get("embedding", False)))
+                   bool(d.get("embedding", False)), d.get("elements"), d.get("nbytes"), d.get("packing", ""),
+                   d.get("why_state", ""))
+
+
+@dataclass
+class Measurement:
+    """What a compute counter read for one forward pass.
+
+    Attributes:
+        counter: the counter's id in frameworks.yaml (``flop_counter``, ``xla``, ``tf_profiler``).
+        version: the counter's (and its framework's) version.
+        total: the counter's total, verbatim.
+        by_op: the counter's own per-op figures (``aten.addmm``, ``dot_general``, ``MatMul``).
+        inputs: the input shapes and dtypes the forward pass ran on, in the framework's layout.
+        notes: what the measuring did on the way.
+    """
+
+    counter: str
+    version: str
+    total: int
+    by_op: dict[str, int] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"counter": self.counter, "version": self.version, "total": self.total, "by_op": dict(self.by_op),
+                "inputs": list(self.inputs), "notes": list(self.notes)}
 
 
 @dataclass
 class Reading:
-    """The tensors and native totals read from one built object.
+    """The tensors and native totals read from one built object or file.
 
     Attributes:
-        framework: ``torch``, ``keras``, ``flax-linen`` or ``flax-nnx``.
-        target: the framework plus backend where it matters (``keras-jax``).
-        framework_version: for example ``keras 3.15.1 (jax 0.10.2)``.
-        built: what the adapter built, in the framework's words.
-        tensors: every unique tensor, in the framework's order.
+        source: who read it (a framework target, a file format).
+        built: what was built or read, in the source's own words.
+        tensors: every unique tensor, in the source's order.
         native: the framework's own totals, by API name (``count_params()``: 219648).
+        notes: what a reader decided on the way (a checkpoint's model entry, a name rule).
+        state_known: False when the source cannot tell state from parameters (a bare
+            ``.weights.h5``): then ``state`` is None and ``params`` includes any state.
     """
 
-    framework: str
-    target: str
-    framework_version: str
+    source: Source
     built: str
     tensors: list[Tensor] = field(default_factory=list)
     native: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    state_known: bool = True
 
     @property
-    def trainable(self) -> int:
+    def params(self) -> int:
+        """Trainable elements, each unique tensor once."""
         return sum(t.numel for t in self.tensors if t.trainable)
 
     @property
-    def non_trainable(self) -> int:
-        return sum(t.numel for t in self.tensors if not t.trainable)
+    def state(self) -> int | None:
+        return sum(t.numel for t in self.tensors if not t.trainable) if self.state_known else None
 
     @property
     def tied(self) -> int:
-        """Parameter elements the framework lists under a second (third...) name."""
+        """Parameter elements the source lists under a second (third...) name."""
         return sum(t.numel * len(t.shared_with) for t in self.tensors if t.trainable)
-
-    @property
-    def per_reference(self) -> int:
-        """What a naive per-name sum of the parameters gives: tied weights once per name."""
-        return self.trainable + self.tied
 
     @property
     def embedding(self) -> int:
         return sum(t.numel for t in self.tensors if t.trainable and t.embedding)
 
-    @property
-    def non_embedding(self) -> int:
-        """Hugging Face's ``num_parameters(exclude_embeddings=True)``."""
-        return self.trainable - self.embedding
-
-    def named_counts(self) -> dict[str, int]:
-        return {"unique": self.trainable, "per_reference": self.per_reference, "tied": self.tied,
-                "state": self.non_trainable, "embedding": self.embedding, "non_embedding": self.non_embedding}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "framework": self.framework, "target": self.target,
-            "framework_version": self.framework_version, "built": self.built,
-            "trainable": self.trainable, "non_trainable": self.non_trainable,
-            "counts": self.named_counts(),
-            "native": dict(self.native), "tensors": [t.to_dict() for t in self.tensors],
-        }
+    def named_counts(self) -> dict[str, int | None]:
+        return named_counts(self.tensors, self.state_known)
 
 
-def breakdown(tensors: Iterable[Tensor], indent: str = "  ") -> str:
-    """The per-tensor table used in failure messages and ``paramspec count``."""
-    rows = [("name", "shape", "dtype", "trainable", "count")]
-    for t in tensors:
-        name = t.name + (f" (= {', '.join(t.shared_with)})" if t.shared_with else "")
-        rows.append((name, "(" + ", ".join(map(str, t.shape)) + ("," if len(t.shape) == 1 else "") + ")",
-                     t.dtype, "yes" if t.trainable else "no", f"{t.numel:,}"))
-    if len(rows) == 1:
-        return f"{indent}(no tensors)"
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = []
-    for r in rows:
-        cells = [r[i].ljust(widths[i]) if i < 4 else r[i].rjust(widths[i]) for i in range(5)]
-        lines.append(indent + "  ".join(cells).rstrip())
-    return "\n".join(lines)
+def named_counts(tensors: Iterable[Tensor], state_known: bool = True) -> dict[str, int | None]:
+    """unique, per_reference (a naive per-name sum), tied, state, embedding, non_embedding."""
+    tensors = list(tensors)
+    unique = sum(t.numel for t in tensors if t.trainable)
+    tied = sum(t.numel * len(t.shared_with) for t in tensors if t.trainable)
+    embedding = sum(t.numel for t in tensors if t.trainable and t.embedding)
+    state = sum(t.numel for t in tensors if not t.trainable) if state_known else None
+    return {"unique": unique, "per_reference": unique + tied, "tied": tied, "state": state,
+            "embedding": embedding, "non_embedding": unique - embedding}
+
+
+def shape_text(shape: Iterable[int]) -> str:
+    """``(64,)``, ``(512, 300)``, ``()``."""
+    shape = tuple(shape)
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"

@@ -31,19 +31,17 @@ class Node:
         return d
 
 
-def _parts(name: str, framework: str) -> list[str]:
-    if framework == "torch":
-        return name.split(".")
-    parts = name.split("/")
-    return parts[1:] if framework == "flax-linen" and len(parts) > 1 else parts
+def module_tree(tensors: Iterable[Tensor], depth: int, sep: str = ".", strip_collection: bool = False) -> list[Node]:
+    """Modules down to ``depth`` levels, in first-seen order, each with its params and state.
 
+    Args:
+        sep: how names nest (``.`` in torch, ``/`` in Keras and Flax).
+        strip_collection: drop the first name part (Flax linen's ``params/``, ``batch_stats/``).
+    """
+    def parts_of(name: str) -> list[str]:
+        parts = name.split(sep)
+        return parts[1:] if strip_collection and len(parts) > 1 else parts
 
-def separator(framework: str) -> str:
-    return "." if framework == "torch" else "/"
-
-
-def module_tree(tensors: Iterable[Tensor], framework: str, depth: int) -> list[Node]:
-    """Modules down to ``depth`` levels, in first-seen order, each with its params and state."""
     nodes: dict[tuple[str, ...], Node] = {}
 
     def node(path: tuple[str, ...]) -> Node:
@@ -53,7 +51,7 @@ def module_tree(tensors: Iterable[Tensor], framework: str, depth: int) -> list[N
 
     tensors = list(tensors)
     for t in tensors:
-        parts = _parts(t.name, framework)
+        parts = parts_of(t.name)
         for k in range(1, min(depth, len(parts) - 1) + 1):
             n = node(tuple(parts[:k]))
             if t.trainable:
@@ -61,20 +59,11 @@ def module_tree(tensors: Iterable[Tensor], framework: str, depth: int) -> list[N
             else:
                 n.state += t.numel
     for t in tensors:  # aliases after every first name, as the framework lists them last
-        parts = _parts(t.name, framework)
+        parts = parts_of(t.name)
         for alias in t.shared_with:
-            alias_parts = _parts(alias, framework)
+            alias_parts = parts_of(alias)
             for k in range(1, min(depth, len(alias_parts) - 1) + 1):
                 n = node(tuple(alias_parts[:k]))
                 if tuple(parts[:k]) != n.path:
                     n.tied_from.append(f"{alias} = {t.name} ({t.numel:,})")
     return list(nodes.values())
-
-
-def render(nodes: list[Node]) -> str:
-    rows = [("module", "params", "state", "")]
-    for n in nodes:
-        note = "tied: " + "; ".join(n.tied_from) if n.tied_from else ""
-        rows.append(("  " * (len(n.path) - 1) + n.name, f"{n.params:,}", f"{n.state:,}" if n.state else "", note))
-    w = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join(f"  {r[0].ljust(w[0])}  {r[1].rjust(w[1])}  {r[2].rjust(w[2])}  {r[3]}".rstrip() for r in rows)

@@ -1,10 +1,14 @@
 """Shared fixtures, the case x target parametrization, and the record files.
 
-Which targets a run tests:
+Which targets a run tests (the list itself is ``spec/frameworks.yaml``):
 - ``PARAMSPEC_FRAMEWORKS`` (comma-separated; empty means none) when set: each tox env sets
   it, and a target it names that is not installed is an error, not a skip;
 - otherwise every installed target this process can run (Keras only on the backend
   ``KERAS_BACKEND`` selects).
+
+A test that asks for ``target_name`` runs once per active target. ``@pytest.mark.only("torch")``
+limits it to the targets of those frameworks: where none is active, pytest reports it as
+skipped (an empty parameter set), never as passed.
 
 With ``PARAMSPEC_RECORD_DIR`` set, the conformance results are written there as one record
 file per target, which the ``report`` tox env merges.
@@ -19,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from paramspec.frameworks import adapter, runnable_here, target, targets
 from paramspec.loader import load_spec
-from paramspec.report import write_records
-from paramspec.targets import TARGETS, adapter, current_keras_target, installed
+from paramspec.report.records import write_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,17 +35,15 @@ def active_targets() -> list[str]:
     if raw is not None:
         names = [t.strip() for t in raw.split(",") if t.strip()]
         for t in names:
-            if t not in TARGETS:
+            if t not in targets():
                 raise pytest.UsageError(f"PARAMSPEC_FRAMEWORKS names unknown target {t!r}")
-            if not installed(t):
+            if not target(t).installed():
                 raise pytest.UsageError(f"PARAMSPEC_FRAMEWORKS names {t!r}, which is not installed")
         return names
-    keras_ok = current_keras_target()
-    return [t for t in TARGETS if installed(t) and (TARGETS[t].framework != "keras" or t == keras_ok)]
+    return [t for t in targets() if runnable_here(t)]
 
 
 TARGET_NAMES = active_targets()
-
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,15 +52,25 @@ def pytest_configure(config: pytest.Config) -> None:
         import paramspec.pytest_plugin as plugin
 
         config.pluginmanager.register(plugin, "paramspec")
+
+
 _RECORDS: dict[str, list] = {}
 
 
+def _targets_for(metafunc: pytest.Metafunc) -> list[str]:
+    only = metafunc.definition.get_closest_marker("only")
+    if only is None:
+        return TARGET_NAMES
+    return [t for t in TARGET_NAMES if target(t).framework in only.args]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    names = _targets_for(metafunc)
     if "case" in metafunc.fixturenames and "target_name" in metafunc.fixturenames:
-        params = [pytest.param(c, t, id=f"{c.id}-{t}") for c in load_spec().cases() for t in TARGET_NAMES]
+        params = [pytest.param(c, t, id=f"{c.id}-{t}") for c in load_spec().cases() for t in names]
         metafunc.parametrize(("case", "target_name"), params)
     elif "target_name" in metafunc.fixturenames:
-        metafunc.parametrize("target_name", TARGET_NAMES)
+        metafunc.parametrize("target_name", names)
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +95,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = os.environ.get("PARAMSPEC_RECORD_DIR")
     if not out:
         return
-    for target, records in _RECORDS.items():
-        write_records(Path(out) / f"{target}.json", target, records[0].framework_version, records)
+    for name, records in _RECORDS.items():
+        write_records(Path(out) / f"{name}.json", records[0].source, records)
 
 
 @pytest.fixture

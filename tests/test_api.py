@@ -4,7 +4,7 @@ import json
 import pytest
 
 import paramspec
-from paramspec.targets import TARGETS
+from paramspec.frameworks import target
 
 pytestmark = pytest.mark.framework
 
@@ -18,42 +18,53 @@ PUBLISHED_LSTM_300_128 = {"torch": 220_160, "keras": 219_648, "flax-linen": 219_
 def test_count_returns_the_reading_and_the_formula(target_name):
     r = paramspec.count(LSTM, framework=target_name)
     assert r.agrees, r.problems
-    assert r.trainable == r.formula["params"] == sum(t.numel for t in r.tensors if t.trainable)
-    assert r.non_trainable == r.formula["state"] == 0
-    assert r.trainable == PUBLISHED_LSTM_300_128[TARGETS[target_name].framework]
-    assert r.framework_version and r.built and r.native
-    for name, want in r.formula["native"].items():
-        assert r.native[name] == want
+    q = r.quantities["params"]
+    assert q.got == PUBLISHED_LSTM_300_128[target(target_name).framework]  # the reading, against the brief
+    assert q.expected == PUBLISHED_LSTM_300_128[target(target_name).framework]  # the formula, against the brief
+    assert q.canonical == 219_648 and r.state == 0
+    assert r.framework_version.startswith(target(target_name).needs[0]) and r.built
+    assert r.native and all(r.native[k] == r.quantities[f"native:{k}"].expected for k in r.native)
     d = json.loads(json.dumps(r.to_dict()))
-    assert d["trainable"] == r.trainable and d["tensors"][0]["name"]
+    assert d["schema_version"] == 1 and d["quantities"]["params"]["got"] == q.got and d["tensors"][0]["name"]
+    assert paramspec.Record.from_dict(d).quantities == r.quantities
 
 
 def test_count_accepts_yaml_and_json_text(target_name):
     a = paramspec.count("{kind: Linear, in_features: 128, out_features: 10}", framework=target_name)
     b = paramspec.count(json.dumps({"kind": "Linear", "in_features": 128, "out_features": 10}), framework=target_name)
-    assert a.trainable == b.trainable == a.formula["params"]
+    assert a.params == b.params == 1290  # (128 + 1) * 10
 
 
 def test_state_is_separate_from_params(target_name):
-    spec = paramspec.load_spec()
-    case = spec.case("BatchNorm2d[C64]")
-    r = paramspec.count(case.config(), framework=target_name)
-    assert (r.trainable, r.non_trainable) == (r.formula["params"], r.formula["state"])
-    assert r.non_trainable > 0 and r.agrees
+    r = paramspec.count({"kind": "BatchNorm2d", "num_features": 64}, framework=target_name)
+    assert r.agrees, r.problems
+    assert r.params == 128  # weight and bias, 64 each
+    assert r.state == (129 if target(target_name).framework == "torch" else 128)  # torch adds num_batches_tracked
 
 
 def test_not_applicable_raises_with_the_reason(target_name):
     spec = paramspec.load_spec()
-    fw = TARGETS[target_name].framework
+    fw = target(target_name).framework
     case = next(c for c in spec.cases() if c.not_applicable_reason(fw))
     with pytest.raises(paramspec.NotApplicable) as info:
         paramspec.count(case.config(), framework=target_name)
     assert info.value.reason == case.not_applicable_reason(fw)
 
 
+def test_an_n_a_record_keeps_the_adapters_own_reason(target_name, spec):
+    """The n/a verdict needs the adapter to refuse too; its own words are kept beside the spec's."""
+    from paramspec.run import run_case
+
+    fw = target(target_name).framework
+    case = next(c for c in spec.cases() if c.not_applicable_reason(fw))
+    r = run_case(spec, case, target_name)
+    assert r.verdict == "n/a" and r.notes and r.notes[0].startswith("the adapter says: ")
+    assert len(r.notes[0]) > len("the adapter says: ")
+
+
 def test_cli_not_applicable_exits_3(target_name, cli):
     spec = paramspec.load_spec()
-    fw = TARGETS[target_name].framework
+    fw = target(target_name).framework
     case = next(c for c in spec.cases() if c.not_applicable_reason(fw))
     p = cli("count", "--framework", target_name, "--spec", json.dumps(case.config()))
     assert p.returncode == 3 and p.stderr.strip() == f"paramspec: n/a: {case.not_applicable_reason(fw)}"
@@ -67,11 +78,13 @@ def test_bad_input_raises_spec_error(target_name):
 def test_cli_count_table_and_json(target_name, cli):
     p = cli("count", "--framework", target_name, "--spec", json.dumps(LSTM))
     assert p.returncode == 0, p.stderr
-    assert f"LSTM[in300-h128] in {target_name}" in p.stdout and "trainable" in p.stdout and "✓" in p.stdout
-    p = cli("count", "--framework", target_name, "--spec", json.dumps(LSTM), "--json")
+    assert f"LSTM[in300-h128] in {target_name}" in p.stdout and "params" in p.stdout and "✓" in p.stdout
+    assert max(len(line) for line in p.stdout.splitlines()) <= 80, p.stdout
+    p = cli("count", "--framework", target_name, "--spec", json.dumps(LSTM), "--json", "-")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
-    assert d["agrees"] and d["trainable"] == d["formula"]["params"] == PUBLISHED_LSTM_300_128[d["framework"]]
+    assert d["verdict"] == "pass"
+    assert d["quantities"]["params"]["got"] == PUBLISHED_LSTM_300_128[d["source"]["framework"]]
 
 
 def test_cli_check_one_kind_writes_records_and_matrix(target_name, cli, tmp_path):

@@ -14,7 +14,7 @@ from conftest import ROOT, run_cli
 from paramspec import audit as A
 from paramspec import symbolic
 from paramspec.loader import load_spec
-from paramspec.targets import TARGETS
+from paramspec.frameworks import target
 
 COURSES = sorted((ROOT / "spec" / "courses").glob("*.yaml"))
 AUDITS = ROOT / "docs" / "audits"
@@ -71,6 +71,8 @@ BAD = [
     ("course: c\nentries:\n  - {id: x, model: LSTM, variables: {}}\n", "layer kind: use kind"),
     ("course: c\nentries: [\n", "malformed YAML"),
     ("course: c\nentries:\n  - {id: x, kind: LSTM, formula: n, counts: weights, variables: {n: hidden_size}}\n", "counts"),
+    ("course: c\nentries:\n  - {id: x, factory: 'm:f', framework: torch, formula: n, counts: flops,"
+     " variables: {n: hidden_size}}\n", "counts flops: a forward pass needs a spec kind or model"),
 ]
 
 
@@ -128,13 +130,55 @@ def test_committed_reports_do_not_drift(target_name, path):
 
 @pytest.mark.framework
 def test_the_issue_findings(target_name):
-    fw = TARGETS[target_name].framework
+    fw = target(target_name).framework
     part = _part(ROOT / "spec" / "courses" / "ch4_models.yaml", target_name)
     assert part["lstm"]["difference"] == ("8*n_hidden" if fw == "torch" else "4*n_hidden")
     assert part["worked-example"]["example_readings"] == [3_221_450 if fw == "torch" else 3_220_938]
     assert part["embedding"]["example_readings"] == [3_000_000]  # not 30,000,000
     mini = _part(ROOT / "spec" / "courses" / "mini_transformer.yaml", target_name)
     assert mini["compare_configs-estimate"]["example_readings"][-1] == 26_432
+    # the chapter's conv FLOPs formula: every tap, no bias
+    flops = part["conv2d-flops"]
+    counter = target(target_name).counter
+    if counter == "flop_counter":  # 2 x MACs of matmul-like ops only: exactly the formula
+        assert flops["verdict"] == "agrees"
+    elif counter == "tf_profiler":  # every tap, plus one flop per bias element (BiasAdd)
+        assert flops["difference"] == "C_out*H_out*W_out" and "BiasAdd" in flops["reason"]
+    else:  # XLA: padded taps skipped, bias adds counted: no polynomial in the kernel size
+        assert flops["verdict"] == "disagrees" and not flops["polynomial"] and "padding" in flops["reason"]
+
+
+COMPUTE_COURSE = """
+course: compute claims
+entries:
+  - {id: dense-macs, kind: Linear, formula: N * i * o, counts: macs, variables: {N: batch, i: in_features, o: out_features}}
+  - {id: dense-flops, kind: Linear, formula: 2 * N * i * o, counts: flops, variables: {N: batch, i: in_features, o: out_features}}
+  - {id: dense-xla, kind: Linear, formula: 2 * N * i * o, counts: "native:xla", variables: {N: batch, i: in_features, o: out_features}}
+  - {id: lstm-macs, kind: LSTM, formula: 4 * T * (i + h) * h, counts: macs, variables: {T: seq_len, i: input_size, h: hidden_size}}
+"""
+
+
+@pytest.mark.framework
+def test_a_course_can_claim_macs_and_flops_with_input_sizes_among_its_variables(target_name, tmp_path):
+    path = tmp_path / "compute.yaml"
+    path.write_text(COMPUTE_COURSE)
+    part = A.audit_target(A.load_course(path), target_name)
+    counter = target(target_name).counter
+    assert part["dense-macs"]["verdict"] == "agrees"  # every counter reads a dense layer's matmul as 2 x MACs
+    if counter == "flop_counter":
+        assert part["dense-flops"]["verdict"] == "agrees"
+    else:  # XLA and TF's profiler add one flop per bias element
+        assert part["dense-flops"]["difference"] == "N*o"
+    if counter == "xla":
+        assert part["dense-xla"]["difference"] == "N*o"
+    else:
+        assert part["dense-xla"]["verdict"] == "n/a" and f"measures with {counter}" in part["dense-xla"]["reason"]
+    if counter == "flop_counter":  # on the meta device: every time step
+        assert part["lstm-macs"]["verdict"] == "agrees"
+    else:  # a loop body read once: the formula counts T - 1 steps too many
+        diff = A.parse(part["lstm-macs"]["difference"])
+        for p in ({"T": 3, "i": 2, "h": 5}, {"T": 7, "i": 11, "h": 4}):
+            assert diff.evaluate_int(p) == -(p["T"] - 1) * 4 * (p["i"] + p["h"]) * p["h"], part["lstm-macs"]
 
 
 NEW_COURSE = """
@@ -157,7 +201,7 @@ def test_a_new_course_with_wrong_formulas_needs_no_code_change(target_name, tmp_
     course = A.load_course(path)
     part = A.audit_target(course, target_name)
     spec = load_spec()
-    fw = TARGETS[target_name].framework
+    fw = target(target_name).framework
     rng = random.Random(7)
     for entry in course.entries:
         res = part[entry.id]
@@ -181,7 +225,7 @@ def test_a_factory_entry_checks_your_own_layer(target_name, tmp_path):
                     "  - {id: gates, factory: 'factories:torch_peephole_free_lstm', framework: torch, formula: '4 * (i + h) * h',"
                     " variables: {i: input_size, h: hidden_size}}\n")
     part = A.audit_target(A.load_course(path), target_name)
-    if TARGETS[target_name].framework == "torch":
+    if target(target_name).framework == "torch":
         assert part["gates"]["verdict"] == "disagrees" and part["gates"]["difference"] == "4*h"
         assert "x.bias" in part["gates"]["reason"]
     else:

@@ -3,15 +3,18 @@
 For a framework with no recorded convention for the kind, its formula is the canonical
 one, so this also asserts that the canonical formula equals the reading of every framework
 that follows it. A case is n/a only where the spec records it and the adapter agrees.
+The same run measures the case's forward pass under the target's compute counter and holds
+it to that counter's formula (the FLOPs matrix of reports/matrix.md comes from these records).
 """
 import pytest
 
-from paramspec.compare import NA, PASS, run_case
+from paramspec.record import NA, PASS
+from paramspec.run import run_case
 
 pytestmark = pytest.mark.framework
 
 
-def test_case(case, target_name, spec, adapter_for, record):
-    rec = run_case(spec, case, adapter_for(target_name))
+def test_case(case, target_name, spec, record):
+    rec = run_case(spec, case, target_name, measure=True)
     record(rec)
     assert rec.verdict in (PASS, NA), rec.explain()

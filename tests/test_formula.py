@@ -56,6 +56,19 @@ def test_list_comprehensions_and_make_divisible():
     assert ev("make_divisible(16 * 0.35, 8)") == 8
 
 
+def test_f32_is_numpys_nearest_float32_exactly():
+    """f32() rounds as float32 does (ties to even): the value XLA's cost analysis reports."""
+    import numpy as np
+
+    for n in [0, 1, 2 ** 24 - 1, 2 ** 24 + 1, 2 ** 24 + 3, 2 * 4097 * 4099 * 3, 2 ** 40 + 2 ** 16 + 1,
+              2 * 7 * 129 * 9 * 227 * 131 - 12345, 10 ** 30 + 7]:
+        assert ev("f32(n)", n=n) == int(np.float32(n)), n
+    assert parse("f32(x)").evaluate({"x": Fraction(1, 3)}) == Fraction(float(np.float32(1 / 3)))
+    assert ev("f32(-(2 ** 24 + 1))") == -(2 ** 24)
+    with pytest.raises(FormulaError, match="float32 overflows"):
+        ev("f32(2 ** 128)")
+
+
 def test_helper_functions_are_declared_names_only():
     from paramspec.formula import Helper
     f = parse("block(3, 4) + 1", functions={"block"})

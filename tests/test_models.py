@@ -4,25 +4,27 @@ import json
 import pytest
 
 import paramspec
-from paramspec.targets import TARGETS
+from paramspec.frameworks import target
 
 pytestmark = pytest.mark.framework
 
 
 def published_entries():
+    """Each published figure, with the framework it is about (None: every framework)."""
     spec = paramspec.load_spec()
-    return [(k.name, p) for k in spec.kinds.values() for p in k.published]
+    return [pytest.param(k.name, p, id=f"{p.preset}-{p.framework or 'all'}") for k in spec.kinds.values()
+            for p in k.published]
 
 
-@pytest.mark.parametrize("family, pub", published_entries(), ids=lambda x: getattr(x, "preset", x))
+@pytest.mark.parametrize("family, pub", published_entries())
 def test_published_figures_are_reproduced(target_name, family, pub):
-    fw = TARGETS[target_name].framework
-    if pub.framework and pub.framework != fw:
-        return  # a figure about another framework's native total: asserted in that framework's env
+    if pub.framework and pub.framework != target(target_name).framework:
+        pytest.skip(f"a figure about {pub.framework}'s native total: asserted in that framework's env")
     r = paramspec.count({"model": family, "preset": pub.preset}, framework=target_name)
     assert r.agrees, r.problems
     if pub.params is not None:
-        assert r.trainable == r.formula["canonical_params"] == pub.params, pub.source
+        assert r.params == pub.params, pub.source  # the reading
+        assert r.quantities["params"].canonical == pub.params, pub.source  # the formula
     for name, value in pub.native.items():
         assert r.native[name] == value, pub.source
 
@@ -30,53 +32,59 @@ def test_published_figures_are_reproduced(target_name, family, pub):
 def test_keras_shows_both_mobilenet_figures(target_name):
     """Keras's count_params() includes the BatchNorm moving statistics; the reading shows both."""
     r = paramspec.count({"model": "mobilenet_v2", "preset": "mobilenet_v2"}, framework=target_name)
-    assert r.trainable == 3_504_872 and r.agrees
-    if TARGETS[target_name].framework == "keras":
-        assert r.native["count_params()"] == 3_538_984 == r.trainable + r.non_trainable
+    assert r.params == 3_504_872 and r.agrees  # torchvision's num_params
+    if target(target_name).framework == "keras":
+        assert r.native["count_params()"] == 3_538_984  # keras.applications.MobileNetV2().count_params()
+
+
+GPT2_SMALL = {"model": "gpt2", "vocab_size": 1000, "n_positions": 32, "n_embd": 64, "n_layer": 2, "n_head": 4}
 
 
 def test_named_counts_and_the_tree(target_name):
-    cfg = {"model": "gpt2", "vocab_size": 1000, "n_positions": 32, "n_embd": 64, "n_layer": 2, "n_head": 4}
-    r = paramspec.count(cfg, framework=target_name)
+    r = paramspec.count(GPT2_SMALL, framework=target_name)
     assert r.agrees, r.problems
-    c = r.counts
-    assert c["unique"] == r.trainable == r.formula["params"]
-    assert c["per_reference"] == c["unique"] + c["tied"] and c["tied"] == r.formula["tied"]
-    assert c["embedding"] == r.formula["embedding"] and c["non_embedding"] == c["unique"] - c["embedding"]
+    c, q = r.counts, r.quantities
+    assert c["unique"] == q["params"].expected  # the tensors, against the formula
+    assert c["tied"] == q["tied"].expected and c["embedding"] == q["embedding"].expected
+    if target(target_name).framework == "torch":  # state_dict() is torch's own per-name sum
+        assert c["per_reference"] == r.native["state_dict()"] == c["unique"] + 1000 * 64
     top = r.tree(1)
-    assert sum(n.params for n in top) == r.trainable
+    assert sum(n.params for n in top) == q["params"].expected
     deep = r.tree(3)
     assert max(len(n.path) for n in deep) == 3
-    if TARGETS[target_name].framework == "torch":  # only torch lists the tied head under a second name
+    if target(target_name).framework == "torch":  # only torch lists the tied head under a second name
         assert any(n.tied_from for n in top)
 
 
 def test_cli_depth_and_json_tree(target_name, cli):
     p = cli("count", "-f", target_name, "--spec", "{model: resnet, preset: resnet18, num_classes: 10}",
-            "--depth", "2", "--json")
+            "--depth", "2", "--json", "-")
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
-    assert d["case"] == "resnet[resnet18-cls10]" and d["agrees"]
+    assert d["case"] == "resnet[resnet18-cls10]" and d["verdict"] == "pass"
     assert {n["depth"] for n in d["tree"]} == {1, 2}
-    assert sum(n["params"] for n in d["tree"] if n["depth"] == 1) == d["trainable"]
+    assert sum(n["params"] for n in d["tree"] if n["depth"] == 1) == d["quantities"]["params"]["expected"]
 
 
 HF_QWEN = {"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"], "vocab_size": 1000, "hidden_size": 64,
-          "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
-          "rope_theta": 1e6, "torch_dtype": "bfloat16", "tie_word_embeddings": True}
+           "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+           "rope_theta": 1e6, "torch_dtype": "bfloat16", "tie_word_embeddings": True}
+# 1000 * 64 embedding + 2 layers * (attention 64 * (64 + 2 * 32) + 64 * 64 + qkv biases (64 + 2 * 32)
+#   + mlp 3 * 64 * 128 + norms 2 * 64) + final norm 64; the head is tied
+HF_QWEN_PARAMS = 1000 * 64 + 2 * (64 * 128 + 64 * 64 + 128 + 3 * 64 * 128 + 2 * 64) + 64
 
 
 def test_hf_config_json_as_is(target_name):
     r = paramspec.count({"hf_config": HF_QWEN}, framework=target_name)
-    assert r.agrees and r.trainable == r.formula["params"], r.problems
+    assert r.agrees and r.params == HF_QWEN_PARAMS, r.problems
 
 
 def test_cli_hf_config_file(target_name, cli, tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(HF_QWEN))
-    p = cli("count", "-f", target_name, "--hf-config", str(path), "--json")
+    p = cli("count", "-f", target_name, "--hf-config", str(path), "--json", "-")
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["trainable"] == paramspec.count({"hf_config": HF_QWEN}, framework=target_name).trainable
+    assert json.loads(p.stdout)["quantities"]["params"]["got"] == HF_QWEN_PARAMS
 
 
 SMALL = [
@@ -88,27 +96,30 @@ SMALL = [
     {"model": "llama", "vocab_size": 100, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
      "num_attention_heads": 4, "num_key_value_heads": 2, "tie_word_embeddings": True},
 ]
+# linen's abstract build is jax.eval_shape of the same init; each real init compiles (seconds
+# a case), so two kinds stand for it
+LINEN_SMALL = ("BatchNorm2d", "MultiheadAttention")
 
 
-@pytest.mark.parametrize("config", SMALL, ids=lambda c: c.get("kind") or c.get("model"))
-def test_abstract_builds_read_like_materialized_ones(target_name, config, adapter_for):
+def small_builds():
+    from conftest import TARGET_NAMES
+
+    return [pytest.param(t, c, id=f"{c.get('kind') or c.get('model')}-{t}") for t in TARGET_NAMES for c in SMALL
+            if t != "flax-linen" or c.get("kind") in LINEN_SMALL]
+
+
+@pytest.mark.parametrize("name, config", small_builds())
+def test_abstract_builds_read_like_materialized_ones(name, config, adapter_for):
     """Meta device, StatelessScope and eval_shape (with nnx's fixed-key rngs) change nothing
     a reading sees: the same tensors, shapes and totals as a build with real weights."""
-    from paramspec.api import resolve_case
+    from paramspec.configs import resolve_case
 
-    if target_name == "flax-linen" and config.get("kind") not in ("BatchNorm2d", "MultiheadAttention"):
-        return  # linen's abstract build is jax.eval_shape of the same init: two kinds suffice, and each real
-        # init compiles (seconds a case)
-    ad = adapter_for(target_name)
+    ad = adapter_for(name)
     case = resolve_case(config)
     abstract = ad.read(ad.build(case.kind.name, case.values))
-    ad.materialize = True
-    try:
-        real = ad.read(ad.build(case.kind.name, case.values))
-    finally:
-        ad.materialize = False
+    real = ad.read(ad.build(case.kind.name, case.values, materialize=True))
     strip = (lambda ts: [(t.shape, t.trainable, t.shared_with, t.embedding) for t in ts])
-    if TARGETS[target_name].framework != "keras":  # Keras numbers layer names per session
+    if target(name).framework != "keras":  # Keras numbers layer names per session
         strip = (lambda ts: [(t.name, t.shape, t.trainable, t.shared_with, t.embedding) for t in ts])
     assert strip(abstract.tensors) == strip(real.tensors)
     assert abstract.native == real.native

@@ -1,11 +1,14 @@
-"""The README: its two commands, CI's use of the test command, and the generated tables."""
+"""The README: its two commands, CI's use of the test command, its examples' real output, its
+links, and the generated pages (docs/reference/) against the code and the spec."""
+import doctest
 import re
-from pathlib import Path
 
-from paramspec.docs import generated_block, readme_block
-from paramspec.loader import load_spec
+import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import TARGET_NAMES
+from paramspec.docs import write_docs
+from readme_examples import ROOT, examples, normalize, run
+
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -27,13 +30,52 @@ def test_ci_runs_the_readme_test_command():
     assert any(line.strip() == tests for line in ci.splitlines()), ci
 
 
-def test_the_conventions_table_matches_the_spec():
-    assert readme_block(README) == generated_block(load_spec()), (
-        "README.md drifted from the spec: run `python -m paramspec conventions --write-readme README.md`")
+def test_the_generated_pages_match_the_code_and_the_spec():
+    assert write_docs(ROOT, check=True) == [], "run `python -m paramspec.docs` to regenerate them"
 
 
-def test_every_tox_env_in_the_readme_exists():
-    tox = (ROOT / "tox.ini").read_text()
-    for env in ("spec", "torch", "keras", "keras-jax", "flax", "report", "check"):
-        assert f"[testenv:{env}]" in tox
-    assert "env_list = spec, torch, keras, keras-jax, flax, report" in tox
+def test_every_relative_link_in_the_docs_resolves():
+    for page in [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs" / "reference").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target:
+                assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"
+
+
+EXAMPLES = examples()
+
+
+def test_the_examples_are_found():
+    assert len(EXAMPLES) >= 5 and {e.argv[0] for e in EXAMPLES} == {"paramspec", "python"}
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.targets], ids=lambda e: e.command[:60])
+def test_a_framework_free_example_prints_what_the_readme_shows(example):
+    p = run(example)
+    assert normalize(p.stdout) == normalize(example.output), p.stderr
+
+
+def framework_examples():
+    return [pytest.param(e, id=e.command[:60]) for e in EXAMPLES if e.targets]
+
+
+@pytest.mark.framework
+@pytest.mark.parametrize("example", framework_examples())
+def test_an_example_prints_what_the_readme_shows(example):
+    missing = [t for t in example.targets if t not in TARGET_NAMES]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}, which this run does not test")
+    p = run(example)
+    assert normalize(p.stdout) == normalize(example.output), p.stderr
+
+
+@pytest.mark.framework
+@pytest.mark.only("torch")
+def test_the_python_examples(target_name):
+    """The README's ```pycon blocks, run as doctests (they use torch, the default framework)."""
+    blocks = re.findall(r"```pycon\n(.*?)```", README, flags=re.S)
+    assert blocks
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for i, block in enumerate(blocks):
+        runner.run(parser.get_doctest(block, {}, f"README.md pycon block {i}", "README.md", 0))
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0 and result.attempted > 5

@@ -8,7 +8,7 @@ import math
 import pytest
 
 import paramspec
-from paramspec.targets import TARGETS
+from paramspec.configs import resolve_case
 
 pytestmark = pytest.mark.framework
 
@@ -29,12 +29,11 @@ HF = [
 ]
 
 
+@pytest.mark.only("torch")  # transformers is a torch reference; the torch env installs it
 @pytest.mark.parametrize("model_type, cls, overrides", HF, ids=[f"{m}-{i}" for i, (m, _, _) in enumerate(HF)])
 def test_transformers_models_on_the_meta_device(target_name, model_type, cls, overrides):
-    if TARGETS[target_name].framework != "torch":
-        return  # transformers is a torch reference; the torch env installs it
     import torch
-    import transformers
+    transformers = pytest.importorskip("transformers")
 
     config = getattr(transformers, cls.replace("ForCausalLM", "Config").replace("LMHeadModel", "Config")
                      .replace("Model", "Config"))(**overrides)
@@ -42,7 +41,7 @@ def test_transformers_models_on_the_meta_device(target_name, model_type, cls, ov
         ref = getattr(transformers, cls)(config)
     ours = paramspec.count({"hf_config": {"model_type": model_type, **overrides}}, framework="torch")
     assert ours.agrees, ours.problems
-    assert ref.num_parameters() == ours.formula["canonical_params"] == ours.trainable
+    assert ref.num_parameters() == ours.quantities["params"].canonical == ours.params
     assert ref.num_parameters(exclude_embeddings=True) == ours.counts["non_embedding"]
     ref_params_by_name = sum(p.numel() for _, p in ref.named_parameters(remove_duplicate=False))
     assert ref_params_by_name == ours.counts["per_reference"]
@@ -50,14 +49,13 @@ def test_transformers_models_on_the_meta_device(target_name, model_type, cls, ov
 
 @pytest.mark.parametrize("model_type, cls", [("bert", "BertConfig"), ("gpt2", "GPT2Config"), ("llama", "LlamaConfig"),
                                              ("mistral", "MistralConfig"), ("qwen2", "Qwen2Config")])
+@pytest.mark.only("torch")
 def test_recorded_hf_defaults_are_the_transformers_defaults(target_name, model_type, cls):
-    if TARGETS[target_name].framework != "torch":
-        return
-    import transformers
+    transformers = pytest.importorskip("transformers")
 
     kind, mapping = paramspec.load_spec().hf_mapping(model_type)
     ref = getattr(transformers, cls)()
-    case = paramspec.api.resolve_case({"hf_config": {"model_type": model_type}})
+    case = resolve_case({"hf_config": {"model_type": model_type}})
     for key, value in mapping.defaults.items():
         got = getattr(ref, key)
         if value is None:  # unset in the spec: the family's formula derives it, as transformers does
@@ -75,9 +73,8 @@ KERAS_APPS = [
 
 
 @pytest.mark.parametrize("app, config", KERAS_APPS, ids=[a for a, _ in KERAS_APPS])
+@pytest.mark.only("keras")
 def test_keras_applications(target_name, app, config):
-    if TARGETS[target_name].framework != "keras":
-        return
     import keras
 
     with keras.StatelessScope(initialize_variables=False):
@@ -87,5 +84,5 @@ def test_keras_applications(target_name, app, config):
     keras.backend.clear_session(free_memory=False)
     ours = paramspec.count(config, framework=target_name)
     assert ours.agrees, ours.problems
-    assert (trainable, non_trainable) == (ours.formula["params"], ours.formula["state"])
+    assert (trainable, non_trainable) == (ours.quantities["params"].expected, ours.quantities["state"].expected)
     assert ref.count_params() == ours.native["count_params()"]

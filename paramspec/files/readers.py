@@ -6,6 +6,7 @@ wrong) on a bad file, and none runs code from the file: pickles are opened with
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -16,10 +17,22 @@ from typing import Any, BinaryIO, Iterator
 
 from ..errors import FileFormatError
 from . import rules
-from .model import FileTensor
+from ..reading import Tensor
 
 MAX_HEADER = 100 * 2**20  # 100 MB: safetensors' own limit
 MAX_ELEMENTS = 2**53
+
+Ties = dict[str, str]  # alias name -> the name of the tensor it shares data with (listed before it)
+
+
+def _tensor(name: str, shape: tuple[int, ...], dtype: str, nbytes: int, *, elements: int | None = None,
+            packing: str = "", state: bool | None = None, why_state: str = "") -> Tensor:
+    """A tensor as the file lists it: state as the file marks it, else by the name rules."""
+    if state is None:
+        why_state = rules.state_reason(name)
+        state = bool(why_state)
+    return Tensor(name, shape, dtype, not state, elements=elements, nbytes=nbytes, packing=packing,
+                  why_state=why_state if state else "")
 
 
 def _check_shape(shape: Any, name: str, where: str) -> tuple[int, ...]:
@@ -38,14 +51,15 @@ def _check_shape(shape: Any, name: str, where: str) -> tuple[int, ...]:
 
 
 # ----------------------------------------------------------------------------- shape lists
-def read_shape_list(data: Any, where: str) -> list[FileTensor]:
+def read_shape_list(data: Any, where: str) -> tuple[list[Tensor], Ties]:
     """The course's metadata format: ``[{"name", "shape", "dtype"?, "tied_to"?, "state"?}]``
     (or ``{"tensors": [...]}``). A missing dtype is float32."""
     items = data.get("tensors") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise FileFormatError("a shape list must be a non-empty list of {name, shape} (or {tensors: [...]})", where)
-    out: list[FileTensor] = []
-    names: dict[str, FileTensor] = {}
+    out: list[Tensor] = []
+    names: dict[str, Tensor] = {}
+    ties: Ties = {}
     for i, item in enumerate(items):
         if not isinstance(item, dict) or "name" not in item or "shape" not in item:
             raise FileFormatError(f"entry {i} needs a name and a shape", where)
@@ -60,29 +74,28 @@ def read_shape_list(data: Any, where: str) -> list[FileTensor]:
         if dtype is None:
             raise FileFormatError(f"tensor {name!r} has an unknown dtype {item.get('dtype')!r}", where)
         n = math.prod(shape)
-        t = FileTensor(name, shape, dtype, rules.nbytes(n, dtype),
-                       packing="2 values a byte" if rules.DTYPE_BYTES[dtype] < 1 else "")
+        packing = "2 values a byte" if rules.DTYPE_BYTES[dtype] < 1 else ""
         if "state" in item:
             if not isinstance(item["state"], bool):
                 raise FileFormatError(f"tensor {name!r}: state must be true or false", where)
-            t.state, t.why_state = item["state"], "declared by the file"
+            t = _tensor(name, shape, dtype, rules.nbytes(n, dtype), packing=packing, state=item["state"],
+                        why_state="declared by the file")
         else:
-            t.why_state = rules.state_reason(name)
-            t.state = bool(t.why_state)
+            t = _tensor(name, shape, dtype, rules.nbytes(n, dtype), packing=packing)
         if "tied_to" in item:
             target = names.get(str(item["tied_to"]))
             if target is None:
                 raise FileFormatError(f"tensor {name!r} is tied to {item['tied_to']!r}, which is not listed before it", where)
             if target.shape != shape:
                 raise FileFormatError(f"tensor {name!r} is tied to {target.name!r} of another shape", where)
-            t.tied_to = target.name
+            ties[name] = ties.get(target.name, target.name)
         names[name] = t
         out.append(t)
-    return out
+    return out, ties
 
 
 # ----------------------------------------------------------------------------- safetensors
-def read_safetensors(path: Path) -> tuple[list[FileTensor], dict[str, str]]:
+def read_safetensors(path: Path) -> tuple[list[Tensor], dict[str, str]]:
     """The tensors a safetensors file declares, from its header; checked against the file."""
     where = str(path)
     size = path.stat().st_size
@@ -131,10 +144,7 @@ def read_safetensors(path: Path) -> tuple[list[FileTensor], dict[str, str]]:
         if end - begin != want:
             raise FileFormatError(f"tensor {name!r} spans {end - begin:,} bytes but {shape} {dtype} needs {want:,}", where)
         spans.append((begin, end, name))
-        t = FileTensor(name, shape, dtype, end - begin)
-        t.why_state = rules.state_reason(name)
-        t.state = bool(t.why_state)
-        out.append(t)
+        out.append(_tensor(name, shape, dtype, end - begin))
     spans.sort()
     for (b1, e1, n1), (b2, e2, n2) in zip(spans, spans[1:]):
         if b2 < e1:
@@ -142,7 +152,7 @@ def read_safetensors(path: Path) -> tuple[list[FileTensor], dict[str, str]]:
     return out, {str(k): str(v) for k, v in metadata.items()}
 
 
-def read_safetensors_index(path: Path) -> list[FileTensor]:
+def read_safetensors_index(path: Path) -> list[Tensor]:
     """A sharded set: ``model.safetensors.index.json`` and the shards it names."""
     where = str(path)
     try:
@@ -172,7 +182,7 @@ def read_safetensors_index(path: Path) -> list[FileTensor]:
 
 
 # ----------------------------------------------------------------------------- PyTorch
-def read_torch(path: Path) -> tuple[list[FileTensor], list[str]]:
+def read_torch(path: Path) -> tuple[list[Tensor], Ties, list[str]]:
     """A ``.pt``/``.bin`` state dict or checkpoint, loaded with ``weights_only=True`` and
     mmap: only tensors and plain containers unpickle, and no weight is read into memory."""
     where = str(path)
@@ -195,21 +205,19 @@ def read_torch(path: Path) -> tuple[list[FileTensor], list[str]]:
     if not tensors:
         raise FileFormatError("holds no tensors", where)
     out = []
+    ties: Ties = {}
     seen: dict[tuple, str] = {}
     for name, t in tensors.items():
         dtype = rules.dtype_name(str(t.dtype)) or str(t.dtype).removeprefix("torch.")
         if dtype not in rules.DTYPE_BYTES:
             raise FileFormatError(f"tensor {name!r} has an unknown dtype {t.dtype}", where)
-        ft = FileTensor(name, tuple(t.shape), dtype, t.numel() * t.element_size())
-        ft.why_state = rules.state_reason(name)
-        ft.state = bool(ft.why_state)
+        out.append(_tensor(name, tuple(t.shape), dtype, t.numel() * t.element_size()))
         key = (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), tuple(t.stride()), t.dtype)
         if t.numel() and key in seen:
-            ft.tied_to = seen[key]  # the same storage, offset, shape and strides: one tensor, two names
+            ties[name] = seen[key]  # the same storage, offset, shape and strides: one tensor, two names
         else:
             seen[key] = name
-        out.append(ft)
-    return out, notes
+    return out, ties, notes
 
 
 _STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network", "ema")
@@ -240,13 +248,13 @@ def _torch_tensors(obj: Any, notes: list[str], prefix: str = "") -> Iterator[tup
 
 
 # ----------------------------------------------------------------------------- Keras
-def read_keras_h5(f: Any, where: str) -> list[FileTensor]:
+def read_keras_h5(f: Any, where: str) -> list[Tensor]:
     """Every dataset of a Keras ``.weights.h5`` (paths like ``layers/dense/vars/0``)."""
     try:
         import h5py
     except ImportError:
         raise FileFormatError("reading a Keras file needs h5py: pip install 'paramspec[keras]'", where) from None
-    out: list[FileTensor] = []
+    out: list[Tensor] = []
     try:
         with h5py.File(f, "r") as h5:
             def visit(name: str, obj: Any) -> None:
@@ -255,7 +263,7 @@ def read_keras_h5(f: Any, where: str) -> list[FileTensor]:
                     if dtype is None:
                         raise FileFormatError(f"dataset {name!r} has an unsupported dtype {obj.dtype}", where)
                     shape = _check_shape(list(obj.shape), name, where)
-                    out.append(FileTensor(name, shape, dtype, rules.nbytes(math.prod(shape), dtype)))
+                    out.append(_tensor(name, shape, dtype, rules.nbytes(math.prod(shape), dtype), state=False))
             h5.visititems(visit)
     except FileFormatError:
         raise
@@ -264,7 +272,7 @@ def read_keras_h5(f: Any, where: str) -> list[FileTensor]:
     return out
 
 
-def read_keras_archive(path: Path) -> tuple[list[FileTensor], bool, list[str]]:
+def read_keras_archive(path: Path) -> tuple[list[Tensor], bool, list[str]]:
     """A ``.keras`` archive: its weights, with state marked by rebuilding the model from its
     config (``safe_mode``, no weights, under ``StatelessScope``) when Keras is installed."""
     where = str(path)
@@ -285,6 +293,7 @@ def read_keras_archive(path: Path) -> tuple[list[FileTensor], bool, list[str]]:
     known = _keras_trainable(config, notes)
     if known is None:
         return tensors, False, notes
+    out = []
     for t in tensors:
         parts = t.name.split("/")
         if len(parts) >= 3 and parts[-2] == "vars":
@@ -292,11 +301,22 @@ def read_keras_archive(path: Path) -> tuple[list[FileTensor], bool, list[str]]:
             if flag is None:
                 notes.append(f"no layer {parts[-3]!r} in the config; state not separated")
                 return tensors, False, notes
-            t.state, t.why_state = (not flag), ("non-trainable in the model's config" if not flag else "")
-    return tensors, True, notes
+            t = dataclasses.replace(t, trainable=flag, why_state="" if flag else "non-trainable in the model's config")
+        out.append(t)
+    return out, True, notes
 
 
 def _keras_trainable(config: dict, notes: list[str]) -> dict[tuple[str, int], bool] | None:
+    """(layer name, variable index) -> trainable, for the ``layers/<name>/vars/<i>`` datasets.
+
+    Private Keras API, on purpose: Keras saves a layer's own variables in the order
+    ``layer._trainable_variables + layer._non_trainable_variables``
+    (``keras/src/layers/layer.py``, ``Layer.save_own_variables``), and no public attribute
+    gives a layer's own variables in that order (``trainable_weights`` includes sublayers', and
+    a frozen layer lists all its variables as non-trainable). ``_flatten_layers`` is Keras's own
+    walk of every layer. ``tests/test_files.py::test_the_private_keras_api_the_archive_reader_uses``
+    fails when a Keras release moves any of them.
+    """
     try:
         import keras
     except ImportError:
@@ -442,7 +462,7 @@ class _Array:
         self.shape, self.dtype, self.nbytes = shape, dtype, nbytes
 
 
-def read_flax_msgpack(path: Path) -> tuple[list[FileTensor], bool, list[str]]:
+def read_flax_msgpack(path: Path) -> tuple[list[Tensor], bool, list[str]]:
     """``flax.serialization.to_bytes`` output. Top-level keys that are Flax collections mark
     state (``params`` is trainable; ``batch_stats`` and the rest are state); a bare
     parameter tree is all parameters, except by the name rules."""
@@ -458,7 +478,7 @@ def read_flax_msgpack(path: Path) -> tuple[list[FileTensor], bool, list[str]]:
     collections = "params" in tree and all(isinstance(v, dict) for v in tree.values())
     if collections:
         notes.append("Flax collections: 'params' is trainable, the others are state")
-    out: list[FileTensor] = []
+    out: list[Tensor] = []
 
     def walk(node: Any, path_: list[str]) -> None:
         if isinstance(node, dict) and "__msgpack_chunked_array__" in node:  # flax splits arrays over 1 GiB
@@ -475,15 +495,14 @@ def read_flax_msgpack(path: Path) -> tuple[list[FileTensor], bool, list[str]]:
             dtype = rules.dtype_name(node.dtype) if isinstance(node.dtype, str) else None
             if dtype is None:
                 raise FileFormatError(f"array {name!r} has an unknown dtype {node.dtype!r}", where)
-            t = FileTensor(name, shape, dtype, node.nbytes)
             if node.nbytes != rules.nbytes(math.prod(shape), dtype):
                 raise FileFormatError(f"array {name!r} holds {node.nbytes:,} bytes, not what {shape} {dtype} needs", where)
-            if collections and path_[0] != "params":
-                t.state, t.why_state = True, f"Flax collection {path_[0]!r}"
-            elif not collections:
-                t.why_state = rules.state_reason(name)
-                t.state = bool(t.why_state)
-            out.append(t)
+            if collections:
+                state = path_[0] != "params"
+                out.append(_tensor(name, shape, dtype, node.nbytes, state=state,
+                                   why_state=f"Flax collection {path_[0]!r}" if state else ""))
+            else:
+                out.append(_tensor(name, shape, dtype, node.nbytes))
 
     walk(tree, [])
     if not out:
@@ -492,7 +511,7 @@ def read_flax_msgpack(path: Path) -> tuple[list[FileTensor], bool, list[str]]:
 
 
 # ----------------------------------------------------------------------------- GGUF
-def read_gguf(path: Path) -> tuple[list[FileTensor], list[str]]:
+def read_gguf(path: Path) -> tuple[list[Tensor], list[str]]:
     """A GGUF file through the ``gguf`` package (memory-mapped; tensor infos only)."""
     where = str(path)
     try:
@@ -516,10 +535,7 @@ def read_gguf(path: Path) -> tuple[list[FileTensor], list[str]]:
                  "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64"}.get(name, name.lower())
         block, type_size = gguf.GGML_QUANT_SIZES[qtype]
         packing = "" if block == 1 else f"{name}: blocks of {block} values in {type_size} bytes"
-        ft = FileTensor(t.name, shape, dtype, int(t.n_bytes), elements=int(t.n_elements), packing=packing)
-        ft.why_state = rules.state_reason(t.name)
-        ft.state = bool(ft.why_state)
-        out.append(ft)
+        out.append(_tensor(t.name, shape, dtype, int(t.n_bytes), elements=int(t.n_elements), packing=packing))
     if any(t.packing for t in out):
         notes.append("quantized GGUF tensors count their logical (unpacked) elements")
     return out, notes
@@ -531,7 +547,7 @@ ONNX_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: 
                19: "float8_e5m2", 21: "uint4", 22: "int4", 23: "float4_e2m1fn"}
 
 
-def read_onnx(path: Path) -> list[FileTensor]:
+def read_onnx(path: Path) -> list[Tensor]:
     """An ONNX model's initializers (external data is not loaded)."""
     where = str(path)
     try:
@@ -549,11 +565,8 @@ def read_onnx(path: Path) -> list[FileTensor]:
             raise FileFormatError(f"initializer {init.name!r} has an unsupported data_type {init.data_type}", where)
         shape = _check_shape(list(init.dims), init.name, where)
         n = math.prod(shape)
-        ft = FileTensor(init.name, shape, dtype, rules.nbytes(n, dtype),
-                        packing="2 values a byte" if rules.DTYPE_BYTES[dtype] < 1 else "")
-        ft.why_state = rules.state_reason(init.name)
-        ft.state = bool(ft.why_state)
-        out.append(ft)
+        out.append(_tensor(init.name, shape, dtype, rules.nbytes(n, dtype),
+                           packing="2 values a byte" if rules.DTYPE_BYTES[dtype] < 1 else ""))
     if not out:
         raise FileFormatError("has no initializers", where)
     return out

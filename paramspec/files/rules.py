@@ -18,14 +18,7 @@ from __future__ import annotations
 
 import re
 
-# bytes per element; None for sub-byte dtypes (see BITS)
-DTYPE_BYTES: dict[str, float] = {
-    "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2,
-    "float8_e4m3fn": 1, "float8_e5m2": 1, "float8_e4m3fnuz": 1, "float8_e5m2fnuz": 1, "float8_e8m0fnu": 1,
-    "int64": 8, "int32": 4, "int16": 2, "int8": 1, "uint64": 8, "uint32": 4, "uint16": 2, "uint8": 1,
-    "bool": 1, "complex64": 8, "complex128": 16,
-    "int4": 0.5, "uint4": 0.5, "float4_e2m1fn": 0.5,
-}
+from ..dtypes import DTYPE_BYTES, dtype_name, nbytes  # noqa: F401 - the readers' dtype table
 
 # safetensors dtype codes -> names
 SAFETENSORS_DTYPES = {
@@ -35,10 +28,6 @@ SAFETENSORS_DTYPES = {
     "U64": "uint64", "U32": "uint32", "U16": "uint16", "U8": "uint8", "BOOL": "bool",
     "C64": "complex64", "F4": "float4_e2m1fn",
 }
-
-ALIASES = {"float": "float32", "half": "float16", "double": "float64", "long": "int64", "int": "int32",
-           "fp32": "float32", "fp16": "float16", "bf16": "bfloat16", "f32": "float32", "f16": "float16",
-           "fp8": "float8_e4m3fn", "float8": "float8_e4m3fn"}
 
 STATE_NAMES = frozenset({
     "running_mean", "running_var", "num_batches_tracked",        # torch BatchNorm / InstanceNorm
@@ -54,17 +43,6 @@ HF_TIED = {  # head name -> the embedding names it is tied to
     "cls.predictions.decoder.weight": ("bert.embeddings.word_embeddings.weight",),
 }
 HF_TIE_DEFAULT = {"gpt2": True, "bert": True}  # model_types whose config class defaults to tying
-
-
-def dtype_name(raw: str) -> str | None:
-    """A canonical dtype name, or None when unknown."""
-    name = str(raw).lower().removeprefix("torch.")
-    name = ALIASES.get(name, name)
-    return name if name in DTYPE_BYTES else None
-
-
-def nbytes(elements: int, dtype: str) -> int:
-    return int(-(-elements * DTYPE_BYTES[dtype] // 1))
 
 
 def state_reason(name: str) -> str:

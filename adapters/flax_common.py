@@ -1,0 +1,50 @@
+"""What the linen and nnx adapters share (one translation, two adapters): torch.nn's shape
+arguments in Flax's terms, and the torch op Flax lacks (adaptive average pooling)."""
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from .base import ints
+
+
+def adaptive_avg_pool(x: jax.Array, size: tuple[int, int]) -> jax.Array:
+    """torch.nn.AdaptiveAvgPool2d on NHWC: cell i averages rows floor(i*H/o) .. ceil((i+1)*H/o)
+    (so a smaller input is repeated, as torch's is)."""
+    for axis, out in zip((1, 2), size):
+        n = x.shape[axis]
+        cells = [jax.lax.slice_in_dim(x, (i * n) // out, -(-((i + 1) * n) // out), axis=axis).mean(
+                 axis=axis, keepdims=True) for i in range(out)]
+        x = jnp.concatenate(cells, axis=axis)
+    return x
+
+
+def conv_padding(v: Any) -> str | list[tuple[int, int]]:
+    """torch's conv padding: 'same' and 'valid' are Flax's own ("SAME" splits an odd total the
+    way torch does: the smaller half first); a number pads both sides of its axis."""
+    if v.padding == "same":
+        return "SAME"
+    if v.padding == "valid":
+        return "VALID"
+    return [(p, p) for p in ints(v.padding)]
+
+
+def conv_transpose_padding(v: Any) -> list[tuple[int, int]]:
+    """torch's ConvTranspose output, in lax.conv_transpose's explicit padding (which pads the
+    stride-dilated input): dilation * (k - 1) - padding before, plus output_padding after."""
+    pads = []
+    for k, d, p, op in zip(ints(v.kernel_size), ints(v.dilation), ints(v.padding), ints(v.output_padding)):
+        reach = d * (k - 1)
+        pads.append((reach - p, reach - p + op))
+    return pads
+
+
+def pool_padding(v: Any) -> list[tuple[int, int]]:
+    return [(p, p) for p in ints(v.padding)]
+
+
+def pool_strides(v: Any) -> tuple[int, ...]:
+    """torch's stride=None means the kernel size."""
+    return ints(v.stride) if v.stride else ints(v.kernel_size)

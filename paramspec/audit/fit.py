@@ -1,0 +1,114 @@
+"""Fit the difference (reading - formula) exactly, as a polynomial in the author's variables.
+
+It raises the degree until a fit, made by Gaussian elimination over the rationals
+(:mod:`paramspec.symbolic`), also holds on configs it was not fitted on and on the worked
+examples' own configs, up to the entry's ``max_degree``; past that it says the difference
+is not such a polynomial.
+"""
+from __future__ import annotations
+
+import random
+import zlib
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from ..errors import SpecError
+from ..kinds import Kind, Spec
+from .course import Entry, base_variable
+
+VERIFY_POINTS = 3
+
+
+@dataclass
+class Difference:
+    verdict: str  # agrees | disagrees | n/a
+    difference: str | None = None  # framework - formula, in the author's variables
+    reason: str = ""
+    points: int = 0
+    polynomial: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "difference": self.difference, "reason": self.reason,
+                "configs": self.points, "polynomial": self.polynomial}
+
+
+def _sampler(entry: Entry, spec: Spec) -> Callable[[random.Random], dict[str, int]]:
+    kind: Kind | None = spec.kinds.get(entry.kind) if entry.kind else None
+
+    def sample(rng: random.Random) -> dict[str, int]:
+        out = {}
+        for author, spec_var in entry.variables.items():
+            var = kind.variables.get(base_variable(spec_var)) if kind else None
+            if var is not None and var.type == "bool":
+                out[author] = rng.random() < 0.5
+                continue
+            lo, hi = entry.ranges.get(author, (2, 40))
+            if var is not None and var.min is not None:
+                lo = max(lo, int(var.min))
+            out[author] = rng.randint(lo, hi)
+        return out
+
+    return sample
+
+
+def fit_difference(entry: Entry, measure: Callable[[Mapping[str, int]], int], spec: Spec,
+                   extra_points: list[dict[str, int]] = ()) -> Difference:
+    """Fit ``measure - formula`` as a polynomial in the author's variables, and confirm it on
+    configs it was not fitted on (plus ``extra_points``: the worked examples)."""
+    from .. import symbolic
+
+    names = list(entry.variables)
+    kind = spec.kinds.get(entry.kind) if entry.kind else None
+    binary = frozenset(a for a, s in entry.variables.items()
+                       if kind and s in kind.variables and kind.variables[s].type == "bool")  # 0/1 variables
+    rng = random.Random(zlib.crc32(entry.id.encode()))
+    sample = _sampler(entry, spec)
+    points: list[dict[str, int]] = []
+    diffs: list[int] = []
+
+    def formula_value(p: Mapping[str, int]) -> int:
+        v = entry.formula.evaluate(dict(p))  # type: ignore[union-attr]
+        return v
+
+    def take(n: int) -> None:
+        tries = 0
+        while n > 0:
+            tries += 1
+            if tries > 400:
+                raise SpecError(f"could not sample valid configs for {entry.id} (set `ranges`)")
+            p = sample(rng)
+            if p in points:
+                continue
+            try:
+                got = measure(p)
+            except SpecError:
+                continue  # e.g. not divisible by num_heads: draw another
+            points.append(p)
+            diffs.append(got - formula_value(p))
+            n -= 1
+
+    if not names:  # no variables: one config, a constant difference
+        d = measure({}) - formula_value({})
+        return Difference("agrees", "0", points=1) if d == 0 else Difference("disagrees", str(d), points=1)
+    take(2)
+    for deg in range(0, entry.max_degree + 1):
+        need = len(symbolic.monomials(names, deg, binary)) + 1
+        if len(points) < need:
+            take(need - len(points))
+        expr = symbolic.fit(points, diffs, names, deg, binary)
+        if expr is None:
+            continue
+        fitted = len(points)
+        take(VERIFY_POINTS)
+        checks = list(zip(points[fitted:], diffs[fitted:]))
+        for p in extra_points:
+            try:
+                checks.append((p, measure(p) - formula_value(p)))
+            except SpecError:
+                pass
+        if all(symbolic.evaluate(expr, p) == d for p, d in checks):
+            if expr == 0:
+                return Difference("agrees", "0", points=len(points))
+            return Difference("disagrees", symbolic.show(expr), points=len(points))
+    return Difference("disagrees", None, f"the difference is not a polynomial of degree <= {entry.max_degree} "
+                      f"in {', '.join(names)}", len(points), polynomial=False)

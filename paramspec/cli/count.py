@@ -1,0 +1,118 @@
+"""``paramspec count``: one config in one framework, or one file."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..errors import EXIT_DISAGREE, EXIT_OK, SpecError
+from .common import add_outputs, positive_depth, to_stdout, write_outputs
+
+
+def add_parser(sub) -> None:
+    from ..frameworks import targets
+
+    c = sub.add_parser("count", help="count one config in one framework, or a file",
+                       description="Count one config in one framework (built abstractly, read, compared with the "
+                                   "spec's formula), or the tensors a file declares.")
+    c.add_argument("path", nargs="?", help="a file to count: shape list, safetensors (or index), .pt/.bin, "
+                                           ".weights.h5/.keras, .msgpack, .gguf, .onnx, or a model folder")
+    c.add_argument("--framework", "-f", default="torch", metavar="TARGET",
+                   help=f"one of {', '.join(targets())} (default: torch)")
+    c.add_argument("--spec", help="the config as YAML/JSON, e.g. '{kind: LSTM, input_size: 300, hidden_size: 128}' "
+                                  "or '{model: resnet, preset: resnet50}'")
+    c.add_argument("--hf-config", metavar="CONFIG_JSON", help="a Hugging Face config.json (bert, gpt2, llama, "
+                                                               "mistral, qwen2)")
+    c.add_argument("--input", action="append", metavar="NAME=N", default=[],
+                   help="an input size for the forward pass, beside --spec or --hf-config (repeatable): "
+                        "batch, seq_len, length, height, width or depth, e.g. --input seq_len=2048")
+    c.add_argument("--depth", type=int, help="print the per-module tree to this depth (and add it to --json)")
+    c.add_argument("--flops", action="store_true",
+                   help="also run one forward pass under the target's compute counter (FlopCounterMode, XLA's cost "
+                        "analysis, TensorFlow's profiler) at the config's input (the kind's default sizes unless it "
+                        "gives batch, seq_len, height...): the per-op table, the totals and the spec's MACs; "
+                        "implied when the config gives an input size")
+    add_outputs(c, json="the record", markdown="the record")
+    c.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..render.console import count_table, file_table
+    from ..run import count, count_file
+
+    depth = positive_depth(args.depth)
+    if args.path is not None:
+        if args.spec is not None or args.hf_config is not None:
+            raise SpecError("give a file, or --spec, or --hf-config: one of them")
+        if args.flops or args.input:
+            raise SpecError("--flops and --input measure a forward pass: give --spec or --hf-config, not a file")
+        r = count_file(args.path)
+        inputs = [args.path]
+        table = lambda: file_table(r, depth)  # noqa: E731
+    else:
+        if (args.spec is None) == (args.hf_config is None):
+            raise SpecError("give --spec '{kind: LSTM, input_size: 300, hidden_size: 128}' or --hf-config config.json")
+        from .. import yamlio
+
+        spec = args.spec if args.spec is not None else {"hf_config": yamlio.load_path(args.hf_config)}
+        if args.input:
+            from ..configs import parse_config
+
+            spec = {**parse_config(spec), **input_sizes(args.input)}
+        r = count(spec, framework=args.framework, where=args.hf_config or "spec", measure=True if args.flops else None)
+        inputs = [args.hf_config] if args.hf_config else []
+        table = lambda: count_table(r, depth)  # noqa: E731
+    write_outputs(args, {"json": lambda: json.dumps(r.to_dict(depth), indent=2, ensure_ascii=False),
+                         "markdown": lambda: record_markdown(r)}, inputs)
+    if not to_stdout(args):
+        print(table())
+    return EXIT_OK if r.agrees else EXIT_DISAGREE
+
+
+def input_sizes(items: list[str]) -> dict[str, int]:
+    """``--input seq_len=2048`` as ``{"seq_len": 2048}``."""
+    from ..compute import INPUT_NAMES
+
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in INPUT_NAMES or not value.strip().isdigit():
+            raise SpecError(f"--input takes NAME=N with NAME one of {', '.join(INPUT_NAMES)}, got {item!r}")
+        out[name] = int(value)
+    return out
+
+
+def record_markdown(r) -> str:
+    """One record as a Markdown table: each quantity, what was read, the spec's value, the formula."""
+    title = r.case or r.config.get("path", "")
+    out = [f"### `{title}` in {r.target} ({r.framework_version or r.source.type})", ""]
+    if r.built:
+        out += [f"Built: `{r.built}`", ""]
+    out += ["| quantity | read | spec | | formula |", "| --- | ---: | ---: | --- | --- |"]
+    for name, q in r.quantities.items():
+        got = "" if q.got is None else f"{q.got:,}"
+        exp = "" if q.expected is None else f"{q.expected:,}"
+        out.append(f"| {name} | {got} | {exp} | {q.mark} | `{q.formula or ''}` |")
+    if r.convention:
+        out += ["", f"† {r.convention}"]
+    out += [f"- {p}" for p in r.problems]
+    f = r.flops
+    if f is not None:
+        c = r.compute or {}
+        out += ["", f"#### Compute: {f.counter}", ""]
+        if f.not_applicable:
+            out.append(f"n/a: {f.not_applicable}")
+        if f.by_op:
+            ops = set(c.get("matmul_ops", []))
+            out += ["| op | flops | |", "| --- | ---: | --- |"]
+            out += [f"| `{op}` | {n:,} | {'matmul' if op in ops else ''} |" for op, n in f.by_op.items()]
+            out += [f"| total | {f.measured:,} | |", ""]
+        out.append(f"- MACs (canonical): {f.macs:,} (`{c.get('macs_formula', '')}`); canonical flops 2 × MACs = "
+                   f"{f.canonical:,}")
+        out += [f"- term `{name}`: {v:,}" for name, v in (c.get("terms") or {}).items()]
+        if f.expected is not None:
+            out.append(f"- the counter's formula ({f.compares}): {f.expected:,} {f.mark}")
+        if c.get("by_convention") and f.convention:
+            out.append(f"- † {f.convention}")
+        out += [f"- estimate `{name}`: {e['value']:,} a token (`{e['formula']}`; {e['source']})"
+                for name, e in (c.get("estimates") or {}).items()]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,224 @@
+"""The frameworks and targets, from ``spec/frameworks.yaml`` (the one list), and their adapters.
+
+A *framework* is what the spec's conventions name (``torch``, ``keras``, ``flax-linen``,
+``flax-nnx``); a *target* is a framework run one way (``keras`` on TensorFlow, ``keras-jax``
+on JAX). Records, report columns and test ids use target names. Nothing here imports a
+framework: :func:`adapter` imports the target's adapter module on first use.
+
+Example:
+    >>> [t.name for t in targets().values()]
+    ['torch', 'keras', 'keras-jax', 'flax-linen', 'flax-nnx']
+    >>> target("keras-jax").framework
+    'keras'
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import yamlio
+from ._layout import adapters_package, import_adapter_module, spec_root
+from .errors import FrameworkUnavailable, SpecError
+from .compute import Counter
+from .formula import Formula, parse
+from .schema import schema_check
+
+FILE = "frameworks.yaml"
+
+
+@dataclass(frozen=True)
+class Native:
+    """A total a framework reports itself, and the formula (over ``params``, ``state``,
+    ``tied``) it must equal. ``independent`` is False when it is computed from the same list
+    as the per-tensor reading, so that agreement proves nothing (shown as ``=``)."""
+
+    name: str
+    api: str
+    formula: Formula
+    why: str = ""
+    independent: bool = True
+
+
+@dataclass(frozen=True)
+class Target:
+    """A framework run one way: its adapter module, the packages it needs, its environment."""
+
+    name: str
+    framework: str
+    adapter: str  # paramspec.adapters.<adapter>, or a dotted module path
+    needs: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+    extra: str = ""
+    counter: str | None = None  # the compute counter its measure step uses
+
+    def installed(self) -> bool:
+        """Whether every package it needs is importable (without importing it)."""
+        return all(importlib.util.find_spec(p) is not None for p in self.needs)
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    name: str
+    adapter: str
+    tensors: str  # where the per-tensor list comes from
+    native: tuple[Native, ...]
+    targets: tuple[Target, ...]
+
+
+def parse_counters(data: Any, where: str = f"spec/{FILE}") -> dict[str, Counter]:
+    """The counters of frameworks.yaml (call after :func:`parse_frameworks` has checked the file)."""
+    out: dict[str, Counter] = {}
+    for c in data.get("counters") or []:
+        at = f"{where}: counters.{c['id']}"
+        if c["id"] in out:
+            raise SpecError(f"duplicate counter {c['id']!r}", where)
+        matmul = _compute_formula(c["matmul"], f"{at}.matmul", {"macs"})
+        total = _compute_formula(c["total"], f"{at}.total", {"macs", "matmul"}) if "total" in c else None
+        out[c["id"]] = Counter(c["id"], c["name"], tuple(c["matmul_ops"]), matmul, c["why"], total, c["api"])
+    return out
+
+
+def _compute_formula(text: str, where: str, allowed: set[str]) -> Formula:
+    f = parse(text, where)
+    unknown = sorted(f.names - allowed)
+    if unknown:
+        raise SpecError(f"unknown variable `{unknown[0]}` in `{f}` (a counter's default reads {', '.join(sorted(allowed))})",
+                        where)
+    return f
+
+
+def parse_frameworks(data: Any, where: str = f"spec/{FILE}") -> dict[str, Framework]:
+    """Check and parse the contents of frameworks.yaml."""
+    schema_check(data, "frameworks.schema.json", where)
+    counter_ids = {c["id"] for c in data.get("counters") or []}
+    out: dict[str, Framework] = {}
+    names: set[str] = set()
+    for fw in data["frameworks"]:
+        if fw["id"] in out:
+            raise SpecError(f"duplicate framework {fw['id']!r}", where)
+        natives = tuple(
+            Native(n["name"], n["api"], _native_formula(n["formula"], f"{where}: {fw['id']}.native.{n['name']}"),
+                   n.get("why", ""), n.get("independent", True))
+            for n in fw["native"])
+        tgts = []
+        for t in fw["targets"]:
+            if t["name"] in names:
+                raise SpecError(f"duplicate target {t['name']!r}", f"{where}: {fw['id']}.targets")
+            names.add(t["name"])
+            if t.get("counter") is not None and t["counter"] not in counter_ids:
+                raise SpecError(f"target {t['name']!r} names an unknown counter {t['counter']!r}", where)
+            tgts.append(Target(t["name"], fw["id"], fw["adapter"], tuple(t["needs"]), dict(t.get("env", {})),
+                               t.get("extra", ""), t.get("counter")))
+        out[fw["id"]] = Framework(fw["id"], fw["name"], fw["adapter"], fw["tensors"], natives, tuple(tgts))
+    return out
+
+
+def _native_formula(text: str, where: str) -> Formula:
+    f = parse(text, where)
+    unknown = sorted(f.names - {"params", "state", "tied"})
+    if unknown:
+        raise SpecError(f"unknown variable `{unknown[0]}` in `{f}` (a native formula reads params, state and tied)",
+                        where)
+    return f
+
+
+@functools.lru_cache(maxsize=4)
+def _load(root: str) -> tuple[dict[str, Framework], dict[str, Counter]]:
+    data = yamlio.load_path(Path(root) / FILE)
+    return parse_frameworks(data), parse_counters(data)
+
+
+def frameworks(root: Path | str | None = None) -> dict[str, Framework]:
+    """Every framework, in the file's order (default: the bundled spec's, or ``PARAMSPEC_SPEC_DIR``)."""
+    return _load(str(Path(root) if root else spec_root()))[0]
+
+
+def counters(root: Path | str | None = None) -> dict[str, Counter]:
+    """Every compute counter (FlopCounterMode, XLA's cost analysis, ...), by id."""
+    return _load(str(Path(root) if root else spec_root()))[1]
+
+
+def targets(root: Path | str | None = None) -> dict[str, Target]:
+    """Every target, in the file's order: the order of report columns and test ids."""
+    return {t.name: t for fw in frameworks(root).values() for t in fw.targets}
+
+
+def target(name: Any, root: Path | str | None = None) -> Target:
+    """The target called ``name``.
+
+    Raises:
+        SpecError: ``unknown framework 'tf' (known: torch, keras, ...)``.
+    """
+    known = targets(root)
+    if not isinstance(name, str) or name not in known:
+        raise SpecError(f"unknown framework {name!r} (known: {', '.join(known)})")
+    return known[name]
+
+
+def installed_targets(root: Path | str | None = None) -> list[str]:
+    return [n for n, t in targets(root).items() if t.installed()]
+
+
+def order(name: str) -> int:
+    """A target's place in the report's columns (unknown names last)."""
+    names = list(targets())
+    return names.index(name) if name in names else len(names)
+
+
+def runnable_here(name: str) -> bool:
+    """Installed, and wanted by this process's environment: Keras reads KERAS_BACKEND once,
+    so a process runs ``keras`` or ``keras-jax``, not both."""
+    t = target(name)
+    return t.installed() and all(_effective(key) == want for key, want in t.env.items())
+
+
+def _effective(key: str) -> str | None:
+    """The value of ``key`` in this process; when unset, what the first target that sets it
+    wants (frameworks.yaml lists a framework's default first: Keras runs on TensorFlow)."""
+    have = os.environ.get(key)
+    if have is None:
+        have = next((t.env[key] for t in targets().values() if key in t.env), None)
+    return have
+
+
+_ADAPTERS: dict[str, Any] = {}
+
+
+def adapter(name: str):
+    """The adapter for a target, created once per process.
+
+    The target's environment (``KERAS_BACKEND``) is set before its framework is imported; a
+    framework already imported in this process with another setting is an error.
+
+    Raises:
+        SpecError: an unknown target. FrameworkUnavailable: not installed, or not here.
+    """
+    t = target(name)
+    if name in _ADAPTERS:
+        return _ADAPTERS[name]
+    if not t.installed():
+        raise FrameworkUnavailable(f"{name} is not installed (needs {', '.join(t.needs)}; "
+                                   f"pip install 'paramspec[{t.extra or name}]')")
+    for key, want in t.env.items():
+        if _effective(key) != want and t.needs and t.needs[0] in sys.modules:
+            raise FrameworkUnavailable(
+                f"{name} needs {key}={want}, but {t.needs[0]} is already imported with "
+                f"{key}={_effective(key)} in this process")
+        os.environ[key] = want
+    module = _adapter_module(t.adapter)
+    _ADAPTERS[name] = module.ADAPTER_CLASS(name)
+    return _ADAPTERS[name]
+
+
+def _adapter_module(adapter_name: str):
+    if "." in adapter_name:  # a dotted path: an adapter that lives outside paramspec.adapters
+        adapters_package()  # what it builds on (paramspec.adapters.base), from a checkout too
+        return importlib.import_module(adapter_name)
+    return import_adapter_module(adapter_name)

@@ -1,0 +1,434 @@
+"""The one result type: a :class:`Record`, whatever its source, and its one serializer.
+
+A record says who counted (its :class:`~paramspec.reading.Source`: a framework target, a
+file reader, the formula, a tool), what (a case, or a file), and each quantity it counted:
+what the source read (``got``), what the spec expects that source to read (``expected``,
+by the canonical formula or the source's recorded convention) and the formula it comes
+from. ``paramspec.count``, ``paramspec.count_file``, the CLI's ``--json``, the test suite's
+record files and the report all use it. ``Record.to_dict()`` is the JSON shape (documented
+in the README, checked by ``spec/records.schema.json``); ``Record.from_dict`` reads it back.
+
+Example:
+    >>> r = paramspec.count({"kind": "LSTM", "input_size": 300, "hidden_size": 128})
+    >>> q = r.quantities["params"]
+    >>> q.got, q.expected, q.canonical, q.mark
+    (220160, 220160, 219648, '†')
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dtypes import bytes_per_element
+from .reading import Source, Tensor, named_counts
+
+SCHEMA_VERSION = 1
+PASS, FAIL, NA = "pass", "fail", "n/a"
+READ = "read"  # a file's reading: nothing to compare it with
+FORMULA = "formula"  # the spec's formula value: no reading at all
+VERDICTS = (PASS, FAIL, NA, READ, FORMULA)
+PARTS = ("params", "flops")  # what a record's quantities count: parameters and state, or compute
+
+
+def is_compute(name: str) -> bool:
+    """``flops`` and ``flops.matmul``: the quantities of a counter's reading of a forward pass."""
+    return name == "flops" or name.startswith("flops.")
+
+
+@dataclass
+class Quantity:
+    """One counted quantity: ``params``, ``state``, ``tied``, ``embedding`` or ``native:<api>``.
+
+    Attributes:
+        got: what the source read (None: it did not read this quantity).
+        expected: what the spec expects this source to read (None: nothing to compare).
+        formula: the formula ``expected`` comes from.
+        canonical: the canonical formula's value (equal to ``expected`` unless the source
+            follows a recorded convention).
+        why: the convention's one-line reason, when it follows one.
+        independent: False when ``got`` comes from the same list as another reading of it
+            (agreement proves nothing; shown as ``=``).
+        finding: for a tool's wrong reading, what kind of wrong (``silent zero``, ...).
+    """
+
+    got: int | None = None
+    expected: int | None = None
+    formula: str | None = None
+    canonical: int | None = None
+    why: str | None = None
+    independent: bool = True
+    finding: str | None = None
+
+    @property
+    def agrees(self) -> bool | None:
+        if self.got is None or self.expected is None:
+            return None
+        return self.got == self.expected
+
+    @property
+    def by_convention(self) -> bool:
+        """It follows a recorded convention whose value differs from the canonical one."""
+        return self.canonical is not None and self.expected is not None and self.canonical != self.expected
+
+    @property
+    def mark(self) -> str:
+        """``✓`` agrees; ``†`` agrees by a recorded convention; ``=`` agrees with itself (not
+        independent); ``✗`` disagrees; empty when there is nothing to compare."""
+        if self.agrees is None:
+            return ""
+        if not self.agrees:
+            return "✗"
+        if not self.independent:
+            return "="
+        return "†" if self.by_convention else "✓"
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"got": self.got, "expected": self.expected}
+        for key in ("formula", "canonical", "why", "finding"):
+            if getattr(self, key) is not None:
+                d[key] = getattr(self, key)
+        if not self.independent:
+            d["independent"] = False
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Quantity":
+        return cls(d.get("got"), d.get("expected"), d.get("formula"), d.get("canonical"), d.get("why"),
+                   d.get("independent", True), d.get("finding"))
+
+
+@dataclass
+class Record:
+    """One counted result: who counted what, and how it compares with the spec.
+
+    Attributes:
+        source: who counted (``source.type`` is framework, file, formula or tool).
+        verdict: ``pass`` (every expected quantity agrees), ``fail``, ``n/a`` (the spec
+            records that the framework lacks the layer or option; ``reason`` says why),
+            ``read`` (a file: nothing to compare) or ``formula`` (a formula value, no reading).
+        case: the case id (``LSTM[in300-h128]``); None for a file.
+        kind: the kind or model family.
+        config: the config as a user writes it (a file's record holds its ``path``).
+        quantities: name -> :class:`Quantity`, in a fixed order: params, state, tied,
+            embedding, then each ``native:<api>``.
+        problems: one line per disagreement.
+        built: what was built or read, derived from the built object itself.
+        tensors: the per-tensor list.
+        notes: what a file reader decided on the way.
+    """
+
+    source: Source
+    verdict: str
+    case: str | None = None
+    kind: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    quantities: dict[str, Quantity] = field(default_factory=dict)
+    reason: str = ""
+    problems: list[str] = field(default_factory=list)
+    built: str = ""
+    tensors: list[Tensor] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    state_known: bool = True
+    compute: dict[str, Any] | None = None  # a counter's reading of one forward pass, and the spec's MACs
+
+    # ------------------------------------------------------------------ reading it
+    @property
+    def agrees(self) -> bool:
+        return self.verdict in (PASS, READ, FORMULA)
+
+    def value(self, name: str) -> int | None:
+        """A quantity's value: what the source read (the formula's value, for a formula record)."""
+        q = self.quantities.get(name)
+        if q is None:
+            return None
+        return q.expected if self.verdict == FORMULA else q.got
+
+    @property
+    def params(self) -> int | None:
+        """Trainable parameter elements, each unique tensor once (the formula's value for a
+        formula record)."""
+        return self.value("params")
+
+    @property
+    def state(self) -> int | None:
+        """Non-trainable elements (running statistics); None where the source cannot tell."""
+        return self.value("state")
+
+    @property
+    def total(self) -> int | None:
+        return None if self.params is None or self.state is None else self.params + self.state
+
+    @property
+    def native(self) -> dict[str, int | None]:
+        """The framework's own totals, by API name (``count_params()``), verbatim."""
+        return {k.split(":", 1)[1]: q.got for k, q in self.quantities.items() if k.startswith("native:")}
+
+    @property
+    def expected(self) -> dict[str, int | None]:
+        """What the spec expects this source to read, by quantity name."""
+        return {k: q.expected for k, q in self.quantities.items()}
+
+    @property
+    def convention(self) -> str | None:
+        """The why of the framework's recorded convention for this kind, if it has one (the
+        quantities it changes are marked †)."""
+        return next((q.why for name, q in self.quantities.items()
+                     if q.why and not name.startswith("native:") and not is_compute(name)), None)
+
+    def verdict_of(self, part: str) -> str | None:
+        """One part's verdict: ``params`` (the tensors' counts and the framework's own totals)
+        or ``flops`` (the compute counter's reading of a forward pass): pass, fail or n/a; None
+        where the part was not counted (no measurement was asked for)."""
+        if self.verdict in (NA, READ, FORMULA):
+            return self.verdict
+        if part == "flops":
+            if self.compute is None:  # a build or read that failed failed the measurement too
+                return FAIL if self.verdict == FAIL and not self.quantities else None
+            if any(is_compute(p.split(" ", 1)[0]) for p in self.problems):
+                return FAIL
+            return NA if self.compute.get("not_applicable") else PASS
+        qs = [q for name, q in self.quantities.items() if not is_compute(name)]
+        return FAIL if not qs or any(q.agrees is False for q in qs) else PASS
+
+    @property
+    def target(self) -> str:
+        return self.source.name
+
+    @property
+    def framework(self) -> str | None:
+        return self.source.framework
+
+    @property
+    def framework_version(self) -> str:
+        return self.source.version
+
+    @property
+    def counts(self) -> dict[str, int | None]:
+        """Named counts from the tensors: unique, per_reference, tied, state, embedding, non_embedding."""
+        return named_counts(self.tensors, self.state_known)
+
+    @property
+    def tied_groups(self) -> list[list[str]]:
+        """Names that share one tensor (the first is the one counted)."""
+        return [[t.name, *t.shared_with] for t in self.tensors if t.shared_with]
+
+    @property
+    def by_dtype(self) -> dict[str, dict[str, int]]:
+        """dtype -> {"elements", "bytes"} over unique tensors."""
+        out: dict[str, dict[str, int]] = {}
+        for t in self.tensors:
+            d = out.setdefault(t.dtype, {"elements": 0, "bytes": 0})
+            d["elements"] += t.numel
+            d["bytes"] += tensor_bytes(t)
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        return sum(tensor_bytes(t) for t in self.tensors)
+
+    def memory(self) -> dict[str, Any]:
+        """Estimates in the manner of ``accelerate estimate-memory`` (parameters only, state aside).
+
+        weights: the parameters at fp32/fp16/bf16/int8/int4; the largest tensor at each.
+        training with Adam: fp32 weights, gradients and two moments (16 bytes a parameter);
+        mixed precision: fp16/bf16 weights and gradients, fp32 master weights and moments
+        (2 + 2 + 4 + 8 = 16 bytes a parameter). Activations are not included.
+        """
+        p = self.params or 0
+        largest = max((t.numel for t in self.tensors if t.trainable), default=0)
+        widths = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "int4": 0.5}
+        return {
+            "weights": {k: int(math.ceil(p * w)) for k, w in widths.items()},
+            "largest_tensor": {k: int(math.ceil(largest * w)) for k, w in widths.items()},
+            "training_adam_fp32": 16 * p,
+            "training_adam_mixed_precision": 16 * p,
+        }
+
+    @property
+    def flops(self) -> "Flops | None":
+        """The compute reading, when the count measured one (``count(..., measure=True)``)."""
+        return Flops(self) if self.compute is not None else None
+
+    def tree(self, depth: int = 1) -> list:
+        """The per-module tree to ``depth`` levels (see :mod:`paramspec.tree`)."""
+        from .tree import module_tree
+
+        return module_tree(self.tensors, depth, self.separator, strip_collection=self.framework == "flax-linen")
+
+    @property
+    def separator(self) -> str:
+        """How names nest modules: ``.`` (torch, safetensors) or ``/`` (Keras, Flax)."""
+        if self.source.type == "framework":
+            return "." if self.framework == "torch" else "/"
+        dots = sum(t.name.count(".") for t in self.tensors)
+        return "." if dots >= sum(t.name.count("/") for t in self.tensors) else "/"
+
+    # ------------------------------------------------------------------ serializing
+    def to_dict(self, tree_depth: int | None = None) -> dict[str, Any]:
+        """The JSON shape (``schema_version`` 1). Derived fields (``counts``, ``by_dtype``,
+        ``memory``, ``tree``) are written for readers and ignored by :meth:`from_dict`."""
+        d: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "source": self.source.to_dict(),
+            "case": self.case, "kind": self.kind, "config": self.config,
+            "verdict": self.verdict, "reason": self.reason,
+            "quantities": {k: q.to_dict() for k, q in self.quantities.items()},
+            "counts": self.counts, "problems": list(self.problems), "notes": list(self.notes),
+            "built": self.built, "state_known": self.state_known,
+            "by_dtype": self.by_dtype, "memory": self.memory(),
+            "tensors": [t.to_dict() for t in self.tensors],
+        }
+        if self.compute is not None:
+            d["compute"] = self.compute  # what the counter read and the spec's figures, as run_case wrote them
+            d["flops"] = self.flops.to_dict()  # the same, read (derived: ignored by from_dict)
+        if tree_depth:
+            d["tree"] = [n.to_dict(self.separator) for n in self.tree(tree_depth)]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Record":
+        return cls(
+            source=Source.from_dict(d["source"]), verdict=d["verdict"], case=d.get("case"), kind=d.get("kind"),
+            config=dict(d.get("config") or {}),
+            quantities={k: Quantity.from_dict(q) for k, q in (d.get("quantities") or {}).items()},
+            reason=d.get("reason", ""), problems=list(d.get("problems") or []), built=d.get("built", ""),
+            tensors=[Tensor.from_dict(t) for t in d.get("tensors") or []], notes=list(d.get("notes") or []),
+            state_known=d.get("state_known", True), compute=d.get("compute"))
+
+    def explain(self) -> str:
+        """A failure message: case, source and version, expected vs got, formulas, tensors."""
+        from .render.text import tensor_table
+
+        lines = [f"{self.case or self.config.get('path', '')} in {self.target} ({self.framework_version}): {self.verdict}"]
+        if self.built:
+            lines.append(f"  built: {self.built}")
+        lines += [f"  {p}" for p in self.problems]
+        if self.reason:
+            lines.append(f"  reason: {self.reason}")
+        for name, q in self.quantities.items():
+            if q.formula is not None and not name.startswith("native:"):
+                lines.append(f"  {name} formula: {q.formula}" + (f" (convention: {q.why})" if q.why else ""))
+        if self.tensors:
+            lines.append("  tensors:")
+            lines.append(tensor_table(self.tensors, indent="    "))
+        return "\n".join(lines)
+
+
+class Flops:
+    """A record's compute, read: ``r.flops.measured``, ``.matmul``, ``.macs``, ``.expected``,
+    ``.agrees``, ``.by_op``, ``.counter``, ``.convention``.
+
+    Attributes (properties):
+        measured: the counter's total, verbatim (None where the counter cannot measure the kind).
+        matmul: the part of it in matmul-like ops (dot, conv, bmm, scaled dot-product attention).
+        remainder: the rest (bias adds, elementwise ops, softmax...), with its per-op breakdown.
+        macs: the spec's canonical multiply-accumulates; ``flops`` is ``2 * macs``.
+        expected: what the counter's convention says it reads: its total where the spec has an
+            exact formula for it, else its matmul part (``compares`` says which).
+    """
+
+    def __init__(self, record: "Record"):
+        self.record = record
+        self.c = record.compute or {}
+
+    @property
+    def measured(self) -> int | None:
+        return self.c.get("total")
+
+    @property
+    def matmul(self) -> int | None:
+        q = self.record.quantities.get("flops.matmul")
+        return None if q is None else q.got
+
+    @property
+    def remainder(self) -> int | None:
+        return self.c.get("remainder")
+
+    @property
+    def macs(self) -> int:
+        return self.c["macs"]
+
+    @property
+    def canonical(self) -> int:
+        return self.c["flops"]
+
+    @property
+    def compares(self) -> str:
+        q = self.record.quantities.get("flops")
+        return "total" if q is not None and q.expected is not None else "matmul"
+
+    @property
+    def expected(self) -> int | None:
+        q = self.record.quantities.get("flops" if self.compares == "total" else "flops.matmul")
+        return None if q is None else q.expected
+
+    @property
+    def agrees(self) -> bool | None:
+        qs = [self.record.quantities.get(k) for k in ("flops", "flops.matmul")]
+        verdicts = [q.agrees for q in qs if q is not None and q.agrees is not None]
+        return all(verdicts) if verdicts else None
+
+    @property
+    def by_op(self) -> dict[str, int]:
+        return dict(self.c.get("by_op", {}))
+
+    @property
+    def counter(self) -> str:
+        return f"{self.c.get('counter_name', self.c.get('counter'))} ({self.c.get('version', '')})"
+
+    @property
+    def convention(self) -> str | None:
+        return self.c.get("why")
+
+    @property
+    def not_applicable(self) -> str | None:
+        return self.c.get("not_applicable")
+
+    @property
+    def error(self) -> str | None:
+        """The counter's own error, where it could not measure (an n/a's evidence, or a failure)."""
+        return self.c.get("error")
+
+    @property
+    def verdict(self) -> str | None:
+        return self.record.verdict_of("flops")
+
+    @property
+    def mark(self) -> str:
+        """``✓`` the counter's reading equals the spec's formula for it; ``†`` by a recorded
+        convention of that counter (its why is ``convention``); ``✗`` disagrees; ``n/a``."""
+        v = self.verdict
+        if v is None:
+            return ""
+        if v in (NA, FAIL):
+            return {"n/a": "n/a", "fail": "✗"}[v]
+        marks = {q.mark for name, q in self.record.quantities.items() if is_compute(name)}
+        return "✓†" if "†" in marks else "✓"
+
+    @property
+    def compared(self) -> int | None:
+        """The figure the spec compares: the total where it has an exact formula for it, else
+        the matmul part."""
+        return self.measured if self.compares == "total" else self.matmul
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"measured": self.measured, "matmul": self.matmul, "remainder": self.remainder, "macs": self.macs,
+                "canonical": self.canonical, "expected": self.expected, "compares": self.compares,
+                "agrees": self.agrees, "verdict": self.verdict, "mark": self.mark,
+                "counter": self.c.get("counter"), "counter_name": self.c.get("counter_name"),
+                "counter_version": self.c.get("version"), "convention": self.convention,
+                "by_convention": bool(self.c.get("by_convention")), "by_op": self.by_op,
+                "not_applicable": self.not_applicable, "error": self.error}
+
+    def __repr__(self) -> str:
+        return (f"Flops(measured={self.measured}, matmul={self.matmul}, macs={self.macs}, expected={self.expected}, "
+                f"agrees={self.agrees}, counter={self.counter!r})")
+
+
+def tensor_bytes(t: Tensor) -> int:
+    """Bytes a tensor takes: what its file stores, or its elements at its dtype's width."""
+    if t.nbytes is not None:
+        return t.nbytes
+    width = bytes_per_element(t.dtype)
+    return int(math.ceil(t.numel * width)) if width is not None else 0

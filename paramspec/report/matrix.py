@@ -1,0 +1,124 @@
+"""The agreement matrix: rows are cases, columns the canonical formula and each target.
+
+:func:`merge` is a pure function of the record files: it runs nothing, and the order the
+files come in changes nothing (targets follow ``frameworks.yaml``, cases the spec's order as
+the records list them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..frameworks import order
+from ..record import FAIL, NA, PASS, Record, is_compute
+from .records import RecordFile, check_mergeable
+
+
+@dataclass
+class Cell:
+    record: Record
+
+    @property
+    def verdict(self) -> str:
+        return self.record.verdict
+
+    @property
+    def params_verdict(self) -> str:
+        return self.record.verdict_of("params") or FAIL
+
+    @property
+    def mark(self) -> str:
+        """The parameter count's mark: ``✓`` pass; ``✓†`` pass by a recorded convention;
+        ``✗`` fail; ``n/a``."""
+        r = self.record
+        v = self.params_verdict
+        if v == NA:
+            return "n/a"
+        if v == FAIL:
+            return "✗"
+        marks = {q.mark for name, q in r.quantities.items() if not is_compute(name)}
+        return "✓†" if "†" in marks else "✓"
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.record
+        d = {"verdict": r.verdict, "mark": self.mark, "params": r.params, "state": r.state,
+             "convention": r.convention, "reason": r.reason, "problems": r.problems,
+             "quantities": {k: q.to_dict() for k, q in r.quantities.items()}}
+        f = r.flops
+        if f is not None or r.verdict_of("flops") is not None:
+            d["flops"] = {"verdict": r.verdict_of("flops"), "mark": f.mark if f else "✗",
+                          "measured": f.measured if f else None, "matmul": f.matmul if f else None,
+                          "compared": f.compared if f else None, "expected": f.expected if f else None,
+                          "compares": f.compares if f else None, "macs": f.macs if f else None,
+                          "counter": (r.compute or {}).get("counter"), "why": f.convention if f else None,
+                          "not_applicable": f.not_applicable if f else None, "error": f.error if f else None,
+                          "by_op": f.by_op if f else {}}
+        return d
+
+
+@dataclass
+class Row:
+    case: str
+    kind: str
+    config: dict[str, Any]
+    canonical: dict[str, int | None] | None = None  # {"params", "state"}
+    macs: int | None = None  # the spec's canonical MACs at the case's input
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+
+@dataclass
+class Matrix:
+    """Rows are cases; columns are the canonical formula and each target."""
+
+    targets: list[str]
+    headers: dict[str, dict[str, Any]]
+    rows: list[Row] = field(default_factory=list)
+
+    def summary(self, part: str = "params") -> dict[str, dict[str, int]]:
+        """Per target, how many cases pass, fail or are n/a, for one part (``params`` or
+        ``flops``; a case not measured is not in the ``flops`` summary)."""
+        out = {t: {PASS: 0, FAIL: 0, NA: 0} for t in self.targets}
+        for row in self.rows:
+            for t, cell in row.cells.items():
+                v = cell.record.verdict_of(part)
+                if v is not None:
+                    out[t][v] += 1
+        return out
+
+    @property
+    def measured(self) -> bool:
+        """Whether any record holds a compute reading (the FLOPs matrix is shown then)."""
+        return any(c.record.compute is not None for row in self.rows for c in row.cells.values())
+
+    @property
+    def failures(self) -> list[Record]:
+        return [c.record for row in self.rows for c in row.cells.values() if c.verdict == FAIL]
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..record import SCHEMA_VERSION
+
+        return {"schema_version": SCHEMA_VERSION, "targets": self.targets, "headers": self.headers,
+                "summary": self.summary(), "flops_summary": self.summary("flops") if self.measured else None,
+                "rows": [{"case": r.case, "kind": r.kind, "config": r.config, "canonical": r.canonical,
+                          "macs": r.macs, "cells": {t: c.to_dict() for t, c in r.cells.items()}} for r in self.rows]}
+
+
+def merge(files: Iterable[RecordFile]) -> Matrix:
+    """Merge record files into the matrix. Pure: runs nothing; checks that they merge.
+
+    Raises:
+        SpecError: two files for one target, or records compared with two versions of the spec.
+    """
+    files = sorted(files, key=lambda f: order(f.source.name))
+    check_mergeable(files)
+    rows: dict[str, Row] = {}
+    for f in files:
+        for r in f.records:
+            row = rows.setdefault(r.case, Row(r.case, r.kind, r.config))
+            if row.canonical is None and r.quantities.get("params") and r.quantities["params"].canonical is not None:
+                row.canonical = {"params": r.quantities["params"].canonical,
+                                 "state": r.quantities["state"].canonical}
+            if row.macs is None and r.compute is not None:
+                row.macs = r.compute.get("macs")
+            row.cells[f.source.name] = Cell(r)
+    return Matrix([f.source.name for f in files], {f.source.name: f.header for f in files}, list(rows.values()))

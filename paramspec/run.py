@@ -1,0 +1,141 @@
+"""The one path every count takes: spec → case → build → read → compare → record.
+
+:func:`run_case` is it. ``paramspec.count``, ``paramspec count``, ``paramspec check``, the
+conformance tests and the audit all go through it; ``paramspec.count_file`` takes the same
+path with a file reader in place of build and read.
+
+Example:
+    >>> r = count({"kind": "LSTM", "input_size": 300, "hidden_size": 128}, framework="torch")
+    >>> r.params, r.quantities["params"].canonical, r.agrees
+    (220160, 219648, True)
+"""
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .compare import compare, compare_compute, failed, file_record, not_applicable
+from .configs import resolve_case
+from .errors import NotApplicable, SpecError
+from .frameworks import adapter as get_adapter, target
+from .kinds import Case, Spec
+from .loader import load_spec
+from .reading import Source
+from .record import NA, Record
+
+
+def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, native: bool = True,
+             measure: bool = False) -> Record:
+    """Build ``case`` in a target, read it, and compare the reading with the spec.
+
+    n/a only where the spec records it and the adapter agrees. A framework error while
+    building or reading is a ``fail`` record (the suite goes on), or, with ``strict``, raised.
+    Without ``native``, the framework's own totals are not read (nor compared): the audit,
+    which fits hundreds of configs, reads them only for an entry that counts one. With
+    ``measure``, a forward pass at the case's inputs runs under the target's compute counter,
+    compared with that counter's formulas (only for a kind with a ``macs`` formula).
+    """
+    t = target(target_name)
+    ad = get_adapter(target_name)
+    source = Source("framework", t.name, ad.version(), t.framework)
+    declared = case.not_applicable_reason(t.framework)
+    try:
+        built = ad.build(case.kind.name, case.values, case.inputs() if case.kind.inputs else ())
+    except NotApplicable as e:
+        if declared:
+            return not_applicable(case, source, declared, e.reason)
+        return failed(case, source, "the adapter cannot build this case, and the spec does not record it as n/a",
+                      reason=e.reason)
+    except SpecError:
+        raise
+    except Exception as e:  # a framework error is a failure of this case, not of the run
+        if strict:
+            raise
+        return failed(case, source, f"building failed: {type(e).__name__}: {e}", reason=traceback.format_exc(limit=-3))
+    if declared:
+        return failed(case, source, "the spec records this case as n/a, but the adapter built it", reason=declared,
+                      built=ad.describe(built))
+    try:
+        reading = ad.read(built, native)
+    except Exception as e:
+        if strict:
+            raise
+        return failed(case, source, f"reading failed: {type(e).__name__}: {e}", built=ad.describe(built))
+    record = compare(spec, case, reading, native)
+    if measure and case.kind.macs is not None and t.counter is not None:
+        # Measured even where the spec records the counter as n/a: a counter that measures
+        # what the spec says it cannot fails, as an adapter that builds a recorded n/a does.
+        m, error = None, None
+        try:
+            m = ad.measure(built)
+        except Exception as e:
+            if strict and case.expected_compute(spec.counters[t.counter], t.framework).not_applicable is None:
+                raise
+            error = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"
+        compare_compute(record, case, spec.counters[t.counter], m, error)
+    return record
+
+
+def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: bool = True,
+          measure: bool | None = None) -> Record:
+    """Build a config in a framework, read it, and compare it with the spec's formula.
+
+    Args:
+        spec: a mapping such as ``{"kind": "LSTM", "input_size": 300, "hidden_size": 128}``,
+            ``{"model": "resnet", "preset": "resnet50", "num_classes": 10}`` or
+            ``{"hf_config": {...}}`` (a config.json), or YAML/JSON text of one.
+        framework: a target from ``spec/frameworks.yaml``: ``torch`` (the default),
+            ``keras`` (Keras 3 on TensorFlow), ``keras-jax``, ``flax-linen`` or ``flax-nnx``.
+        where: names the input in error messages (a file name, for instance).
+        native: also read the framework's own totals (``count_params()``, ``parameters()``...).
+        measure: run one forward pass under the framework's compute counter (``r.flops``).
+            Unset: measure when the config names an input size (``batch``, ``seq_len``...).
+
+    Returns:
+        a :class:`~paramspec.record.Record`: ``r.params``, ``r.state``, ``r.quantities``
+        (got, expected, formula, canonical, why), ``r.native``, ``r.tensors``, ``r.counts``.
+
+    Raises:
+        SpecError: bad input (unknown kind or variable, wrong type, malformed YAML, ...).
+        NotApplicable: the framework lacks this layer or option (the reason says which).
+
+    Example:
+        >>> r = count({"kind": "BatchNorm2d", "num_features": 64}, framework="keras")
+        >>> r.params, r.state, r.native["count_params()"]
+        (128, 128, 256)
+    """
+    t = target(framework)
+    data = load_spec()
+    case = resolve_case(spec, data, where)
+    if measure is None:
+        measure = names_an_input(spec, case)
+    record = run_case(data, case, t.name, strict=True, native=native, measure=measure)
+    if record.verdict == NA:
+        raise NotApplicable(record.reason)
+    return record
+
+
+def names_an_input(spec: Any, case: Case) -> bool:
+    """Whether a user's config gives an input size (then a count measures compute too)."""
+    from .configs import parse_config
+
+    config = parse_config(spec)
+    given = set(config) | set(config.get("hf_config") or {}) if isinstance(config.get("hf_config"), dict) else set(config)
+    return bool(given & set(case.kind.input_variables))
+
+
+def count_file(path: str | Path) -> Record:
+    """Count the parameters a file declares, from its header or index, never its weights.
+
+    Returns:
+        a :class:`~paramspec.record.Record` with ``source.type == "file"``: ``r.params``
+        (unique), ``r.state`` (None where the format cannot tell), ``r.tied_groups``,
+        ``r.by_dtype``, ``r.memory()``, ``r.tree(depth)``, ``r.notes``.
+
+    Raises:
+        FileFormatError: one line, the file and what is wrong; nothing in the file runs.
+    """
+    from .files import read_file
+
+    return file_record(read_file(path), str(path))

@@ -1,0 +1,71 @@
+"""JSON Schema checks of spec, course and record files, with one-line errors that name where.
+
+The schemas live beside the data in ``spec/`` (``schema.json``, ``frameworks.schema.json``,
+``course.schema.json``, ``records.schema.json``). A schema that refers to ``#/$defs/framework``
+gets that definition filled in from ``frameworks.yaml``, so the list of frameworks is
+written in one place.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from typing import Any, Iterable
+
+from ._layout import spec_root
+from .errors import SpecError
+
+MAX_MESSAGE = 200
+# top-level lists whose items have a name that reads better than an index
+_NAMED_LISTS = {"kinds": "kind", "entries": "id", "records": "case"}
+
+
+@functools.lru_cache(maxsize=16)
+def _validator(schema_name: str, frameworks: tuple[str, ...] | None):
+    import jsonschema
+
+    schema = json.loads((spec_root() / schema_name).read_text(encoding="utf-8"))
+    if frameworks is not None and "framework" in schema.get("$defs", {}):
+        schema = copy.deepcopy(schema)
+        schema["$defs"]["framework"] = {"enum": list(frameworks)}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def schema_check(data: Any, schema_name: str, where: str, frameworks: Iterable[str] | None = None) -> None:
+    """Check ``data`` against ``spec/<schema_name>``; raise the best error as one line.
+
+    Args:
+        frameworks: the framework ids ``#/$defs/framework`` allows (from frameworks.yaml).
+
+    Raises:
+        SpecError: ``spec/layers/dense.yaml: Linear.params: ...`` (the item's name, not its index).
+    """
+    import jsonschema
+
+    validator = _validator(schema_name, tuple(frameworks) if frameworks is not None else None)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        err = jsonschema.exceptions.best_match(errors)
+        path = pretty_path(data, list(err.absolute_path))
+        msg = err.message if len(err.message) < MAX_MESSAGE else err.message[:MAX_MESSAGE] + "..."
+        raise SpecError(f"{path or 'top level'}: {msg}", where)
+
+
+def pretty_path(data: Any, path: list) -> str:
+    """``kinds[3].variables.bias`` becomes ``LSTM.variables.bias`` (and a course's
+    ``entries[2].counts`` becomes ``lstm.counts``) when the item has a name."""
+    out = ""
+    node = data
+    for part in path:
+        try:
+            child = node[part]
+        except (KeyError, IndexError, TypeError):
+            child = None
+        if isinstance(part, int):
+            key = _NAMED_LISTS.get(out)
+            named = key is not None and isinstance(child, dict) and isinstance(child.get(key), str)
+            out = child[key] if named else f"{out}[{part}]"
+        else:
+            out = f"{out}.{part}" if out else str(part)
+        node = child
+    return out
