@@ -1,7 +1,7 @@
 """The ``paramspec`` command line (``python -m paramspec`` is the same program).
 
 Commands: ``count`` (:mod:`.count`), ``check`` and ``report`` (:mod:`.check`), ``audit``
-(:mod:`.audit`), ``kinds``, ``conventions`` and ``validate`` (:mod:`.spec`).
+(:mod:`.audit`), ``tools`` (:mod:`.tools`), ``kinds``, ``conventions`` and ``validate`` (:mod:`.spec`).
 
 Exit codes: 0 success, 1 a disagreement (or, for audit, a finding), 2 bad input (one line
 on stderr, never a traceback), 3 n/a (the framework lacks the layer or option).
@@ -13,7 +13,7 @@ import sys
 from typing import Sequence
 
 from ..errors import EXIT_BAD_INPUT, EXIT_NOT_APPLICABLE, EXIT_OK, FrameworkUnavailable, NotApplicable, SpecError
-from . import audit, check, count, spec
+from . import audit, check, count, spec, tools
 
 PROG = "paramspec"
 
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_parsers(sub)
     audit.add_parser(sub)
     spec.add_parsers(sub)
+    tools.add_parser(sub)
     return p
 
 

@@ -25,15 +25,16 @@ def add_parsers(sub) -> None:
     k.add_argument("--no-flops", action="store_true",
                    help="count parameters only: do not measure each case's forward pass under the target's "
                         "compute counter (no FLOPs matrix)")
-    add_outputs(k, json="the matrix", markdown="the matrix", html=None)
+    add_outputs(k, json="the matrix", markdown="the matrix", html="the matrix")
     k.set_defaults(func=run_check)
 
     r = sub.add_parser("report", help="merge record files into the matrix (runs nothing)",
                        description="Merge record files (from `check --record-dir` or the test suite) into the "
                                    "matrix. Every file is checked first; a bad one stops the merge.")
-    r.add_argument("records", nargs="*", help="record files")
+    r.add_argument("records", nargs="*", help="record files (of framework targets, and of `paramspec tools` runs)")
     r.add_argument("--record-dir", help="merge every *.json here")
-    add_outputs(r, json="the matrix", markdown="the matrix", html=None)
+    add_outputs(r, json="the matrix", markdown="the matrix",
+                html="the matrix and, when tool record files are among the inputs, the tools audit")
     r.set_defaults(func=run_report)
 
 
@@ -108,14 +109,25 @@ def run_report(args: argparse.Namespace) -> int:
         paths += sorted(folder.glob("*.json"))
     if not paths:
         raise SpecError("no record files (give paths or --record-dir with *.json in it)")
-    return _report(args, merge(read_records(p) for p in paths), explain=False)
+    files = [read_records(p) for p in paths]
+    tools = [f for f in files if f.source.type == "tool"]
+    frameworks = [f for f in files if f.source.type != "tool"]
+    if not frameworks:
+        raise SpecError("no framework record files among the inputs (tool records alone: `paramspec tools`)")
+    return _report(args, merge(frameworks), explain=False, tools=tools)
 
 
-def _report(args: argparse.Namespace, m, explain: bool) -> int:
+def _report(args: argparse.Namespace, m, explain: bool, tools=()) -> int:
+    from ..report.html import html
     from ..report.markdown import markdown, text
 
+    def page() -> str:
+        from ..report.tools import tools_report
+
+        return html(m.to_dict(), tools_report(tools).to_dict() if tools else None)
+
     write_outputs(args, {"json": lambda: json.dumps(m.to_dict(), indent=1, ensure_ascii=False),
-                         "markdown": lambda: markdown(m)})
+                         "markdown": lambda: markdown(m), "html": page})
     if not to_stdout(args):
         print(text(m))
     if explain:

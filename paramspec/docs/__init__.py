@@ -46,6 +46,7 @@ def write_docs(root: Path | str, check: bool = False) -> list[str]:
     """Regenerate every generated block of every page under ``root``; return the pages that
     changed (with ``check``, that would change, writing nothing)."""
     root = Path(root)
+    code_blocks.PAGES_ROOT = root  # the tools summary reads the committed report under it
     changed = []
     for path in pages(root):
         rel = str(path.relative_to(root))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+from pathlib import Path
 from typing import Callable
 
 from ..render.spec_tables import table
@@ -123,7 +124,44 @@ def dtypes() -> str:
     return ", ".join(f"`{d}` ({w:g} B)" for d, w in DTYPE_BYTES.items())
 
 
+PAGES_ROOT = Path(".")  # set by write_docs: the checkout whose pages are written
+
+
+def tools_summary() -> str:
+    """The tools audit's headline per tool, and one reproduction of each kind of ✗ finding,
+    from the committed report (docs/tools/tools.json, written by `paramspec tools`)."""
+    import json
+
+    path = PAGES_ROOT / "docs" / "tools" / "tools.json"
+    if not path.is_file():
+        return f"(no {path}: run `paramspec tools --json docs/tools/tools.json`)"
+    report = json.loads(path.read_text(encoding="utf-8"))
+    lines = [f"- {t['line']}" for t in report["tools"]]
+    lines += ["", "| tool | finding | smallest case | reads | its own definition gives | reproduce |",
+              "| --- | --- | --- | ---: | ---: | --- |"]
+    for f in report["findings"]:
+        got = "an error" if f["got"] is None else f"{f['got']:,}"
+        exp = "" if f["expected"] is None else f"{f['expected']:,}"
+        lines.append(f"| {f['tool']} | {f['finding']} ({f['quantity']}) | `{f['case']}` | {got} | {exp} | "
+                     f"`{f['reproduce'].split('  #')[0]}` |")
+    return "\n".join(lines)
+
+
+def tools_claims() -> str:
+    """Each tool's claim (spec/tools.yaml): what it says it counts, the formula it is held to."""
+    from ..tools import load_tools
+
+    rows = []
+    for t in load_tools().tools.values():
+        for q, c in t.claims.items():
+            rows.append([t.id, q + (f" ({c.unit})" if c.unit else ""), c.says, f"`{c.formula.text}`", f"`{t.api}`"])
+        for r in t.rules:
+            rows.append([t.id, f"{r.quantity} in {', '.join(r.kinds)}", r.why, f"`{r.formula.text}`", ""])
+    return table(["tool", "figure", "what it says", "held to", "call"], rows)
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
+    "tools-summary": tools_summary, "tools-claims": tools_claims,
     "cli": cli, "exit-codes": exit_codes, "python-api": python_api, "formula-functions": formula_functions,
     "formula-limits": formula_limits, "variable-types": variable_types, "file-formats": file_formats,
     "state-rules": state_rules, "dtypes": dtypes,

@@ -1,0 +1,217 @@
+"""Runners for the PyTorch counting tools: each builds the case with the torch adapter (real
+weights, eval mode; ``freeze`` sets ``requires_grad=False`` on the named submodules), makes a
+real input (token ids within the vocabulary, else standard normal values), and calls the tool
+as its README shows.
+
+The true counts the spec's formulas cannot know are read from the module itself, not from the
+tool: ``root`` (the root module's own parameters, ``recurse=False``) and ``frozen``.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.metadata
+from typing import Any
+
+import torch
+from torch import nn
+
+from paramspec.frameworks import adapter
+from paramspec.tools import Tool, ToolRun
+
+from . import attempt
+
+
+def version(tool: Tool) -> str:
+    try:
+        return f"{tool.package} {importlib.metadata.version(tool.package)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{tool.package} (not installed)"
+
+
+def prepare(case, freeze: tuple[str, ...]) -> tuple[nn.Module, tuple, Any, dict[str, int]]:
+    """The module (real weights, eval mode, ``freeze`` applied), its real inputs, the build,
+    and the true counts the spec cannot know (``root``, ``frozen``)."""
+    built = adapter("torch").build(case.kind.name, case.values, case.inputs(), materialize=True)
+    module: nn.Module = built.obj.eval()
+    for name in freeze:
+        module.get_submodule(name).requires_grad_(False)
+    g = torch.Generator().manual_seed(0)
+    vocab = min([int(case.values[k]) for k in ("vocab_size", "num_embeddings", "type_vocab_size")
+                 if k in case.values] or [2])
+    xs = tuple(torch.randint(0, vocab, i.shape, generator=g) if "int" in i.dtype
+               else torch.randn(i.shape, generator=g, dtype=getattr(torch, i.dtype)) for i in built.inputs)
+    seen: set[int] = set()
+    frozen = 0
+    for p in module.parameters():  # each tensor once
+        if id(p) not in seen and not p.requires_grad:
+            frozen += p.numel()
+        seen.add(id(p))
+    root = sum(p.numel() for p in module.parameters(recurse=False))
+    return module, xs, built, {"root": root, "frozen": frozen}
+
+
+def _start(tool: Tool, case, freeze) -> tuple[ToolRun, nn.Module, tuple, Any]:
+    module, xs, built, truth = prepare(case, freeze)
+    run = ToolRun(truth=truth, call=tool.api)
+    if freeze:
+        run.extra["freeze"] = list(freeze)
+    return run, module, xs, built
+
+
+@contextlib.contextmanager
+def torch_restored():
+    """Put back every attribute of ``torch``, ``torch.nn.functional`` and ``torch.Tensor``
+    after the tool ran. thop, ptflops and calflops patch them while they count; when one
+    raises, some leave their patches in place, and every later count in the process goes
+    through them (calflops then counts a model 25 times over). Each case is graded alone."""
+    import torch.nn.functional as F
+
+    saved = [(ns, dict(vars(ns))) for ns in (torch, F)] + [(torch.Tensor, dict(vars(torch.Tensor)))]
+    try:
+        yield
+    finally:
+        for ns, before in saved:
+            for name, value in before.items():
+                if vars(ns).get(name) is not value:
+                    try:
+                        setattr(ns, name, value)
+                    except (AttributeError, TypeError):
+                        pass
+
+
+def _attempt(run: ToolRun, call) -> Any:
+    with torch_restored():
+        return attempt(run, call)
+
+
+def _single(xs: tuple) -> Any:
+    return xs[0] if len(xs) == 1 else xs
+
+
+# ------------------------------------------------------------------ the tools
+def torchinfo(tool: Tool, case, freeze=()) -> ToolRun:
+    import torchinfo as ti
+
+    run, module, xs, built = _start(tool, case, freeze)
+    s = _attempt(run, lambda: ti.summary(module, input_data=list(xs), verbose=0, **built.kwargs))
+    if s is not None:
+        run.figures = {"params": int(s.total_params), "compute": int(s.total_mult_adds)}
+        run.extra["trainable"] = int(s.trainable_params)
+    return run
+
+
+def thop(tool: Tool, case, freeze=()) -> ToolRun:
+    import thop as th
+
+    run, module, xs, built = _start(tool, case, freeze)
+    # thop adds total_ops/total_params buffers to the model it profiles: give it a copy
+    out = _attempt(run, lambda: th.profile(copy.deepcopy(module), inputs=xs))
+    if out is not None:
+        macs, params = out
+        run.figures = {"params": int(params), "compute": int(macs)}
+    return run
+
+
+def ptflops(tool: Tool, case, freeze=()) -> ToolRun:
+    from ptflops import get_model_complexity_info
+
+    run, module, xs, built = _start(tool, case, freeze)
+    if len(xs) != 1:
+        run.error = f"takes one input tensor (input_res or an input_constructor's tensor); this case has {len(xs)}"
+        return run
+    out = _attempt(run, lambda: get_model_complexity_info(
+        copy.deepcopy(module), tuple(xs[0].shape[1:]), input_constructor=lambda _res: xs[0], as_strings=False,
+        print_per_layer_stat=False))
+    if out is not None:
+        macs, params = out
+        if macs is None and params is None and not run.error:  # it catches the exception and returns None
+            run.error = "returned (None, None): " + (run.printed.strip().splitlines() or ["no message"])[-1][:300]
+        else:
+            run.figures = {"params": None if params is None else int(params),
+                           "compute": None if macs is None else int(macs)}
+    return run
+
+
+def fvcore(tool: Tool, case, freeze=()) -> ToolRun:
+    from fvcore.nn import FlopCountAnalysis, parameter_count
+
+    run, module, xs, built = _start(tool, case, freeze)
+
+    def go():
+        fca = FlopCountAnalysis(module, _single(xs))
+        total = fca.total()
+        return total, dict(fca.unsupported_ops()), sorted(fca.uncalled_modules()), parameter_count(module)[""]
+
+    out = _attempt(run, go)
+    if out is not None:
+        total, unsupported, uncalled, params = out
+        run.figures = {"params": int(params), "compute": int(total)}
+        if unsupported:
+            run.extra["unsupported_ops"] = unsupported
+        if uncalled:
+            run.extra["uncalled_modules"] = uncalled
+    return run
+
+
+def calflops(tool: Tool, case, freeze=()) -> ToolRun:
+    from calflops import calculate_flops
+
+    run, module, xs, built = _start(tool, case, freeze)
+    out = _attempt(run, lambda: calculate_flops(model=copy.deepcopy(module), args=list(xs), print_results=False,
+                                               output_as_string=False))
+    if out is not None:
+        flops, macs, params = out
+        run.figures = {"params": int(params), "compute": int(macs)}
+        run.extra["flops"] = int(flops)
+    return run
+
+
+def flop_counter(tool: Tool, case, freeze=()) -> ToolRun:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    run, module, xs, built = _start(tool, case, freeze)
+
+    def go():
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            built.invoke(module, xs)
+        return counter.get_total_flops()
+
+    total = _attempt(run, go)
+    if total is not None:
+        run.figures = {"compute": int(total)}
+    return run
+
+
+HF_CLASSES = {"bert": ("BertConfig", "BertModel"), "gpt2": ("GPT2Config", "GPT2LMHeadModel"),
+              "llama": ("LlamaConfig", "LlamaForCausalLM")}
+
+
+def hf_num_parameters(tool: Tool, case, freeze=()) -> ToolRun:
+    """transformers' own model for the case's config (on the meta device): ``num_parameters()``.
+    The family's variables are the config's keys (spec/models/transformers.yaml ``hf``)."""
+    import transformers
+
+    run = ToolRun(call=tool.api)
+    mapping = next((m for m in case.kind.hf if m.model_type in HF_CLASSES), None)
+    if mapping is None:
+        run.error = f"{case.kind.name} is not a Hugging Face architecture this runner builds"
+        return run
+    config_cls, model_cls = HF_CLASSES[mapping.model_type]
+    keys = {k for k in mapping.defaults if k in case.values and case.values[k] is not None}
+
+    def go():
+        config = getattr(transformers, config_cls)(**{k: case.values[k] for k in keys})
+        with torch.device("meta"):
+            model = getattr(transformers, model_cls)(config)
+        for name in freeze:
+            model.get_submodule(name).requires_grad_(False)
+        run.truth = {"root": sum(p.numel() for p in model.parameters(recurse=False)),
+                     "frozen": sum(p.numel() for p in model.parameters() if not p.requires_grad)}
+        return model.num_parameters()
+
+    n = _attempt(run, go)
+    if n is not None:
+        run.figures = {"params": int(n)}
+    return run
