@@ -194,14 +194,15 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
         return Reading(self.source(), self.describe(built) if built.obj is not None else "variables", tensors, totals)
 
     # ------------------------------------------------------------------ measure
-    def measure(self, built: Built) -> Measurement:
+    def measure(self, built: Built, breakdown: bool = True) -> Measurement:
         """XLA's cost of ``module.apply`` over the abstract variables and inputs (never compiled)."""
         module, kwargs = built.obj, built.kwargs
 
         def forward(variables, *xs):
             return module.apply(variables, *xs, **kwargs)
 
-        return measure_xla(forward, (dict(built.extra), *map(abstract, built.inputs)), self.version(), built.inputs)
+        return measure_xla(forward, (dict(built.extra), *map(abstract, built.inputs)), self.version(), built.inputs,
+                           breakdown)
 
     def layout(self, x: Input) -> Input:
         return channels_last(x)

@@ -184,7 +184,7 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
         return Reading(self.source(), self.describe(built), tensors, native)
 
     # ------------------------------------------------------------------ measure
-    def measure(self, built: Built) -> Measurement:
+    def measure(self, built: Built, breakdown: bool = True) -> Measurement:
         """XLA's cost of the module's call over its abstract state (``nnx.split``) and inputs,
         in eval mode (BatchNorm on running statistics, Dropout off); never compiled."""
         module = built.obj
@@ -198,7 +198,7 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
                     node.rngs = _FixedKeyRngs()
             return built.invoke(m, xs)
 
-        return measure_xla(forward, (state, *map(abstract, built.inputs)), self.version(), built.inputs)
+        return measure_xla(forward, (state, *map(abstract, built.inputs)), self.version(), built.inputs, breakdown)
 
     def layout(self, x: Input) -> Input:
         return channels_last(x)

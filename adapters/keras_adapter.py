@@ -182,7 +182,7 @@ class KerasAdapter(KerasModels, Adapter):
         return Reading(self.source(), self.describe(built), tensors, native)
 
     # ------------------------------------------------------------------ measure
-    def measure(self, built: Built) -> Measurement:
+    def measure(self, built: Built, breakdown: bool = True) -> Measurement:
         """The forward pass as ``layer.stateless_call`` over abstract variables and inputs:
         XLA's cost analysis of it lowered (JAX backend), or TensorFlow's profiler on its
         traced graph (TensorFlow backend). Neither runs it."""
@@ -198,7 +198,7 @@ class KerasAdapter(KerasModels, Adapter):
             from .jax_cost import abstract, measure_xla
 
             spec = [[jax.ShapeDtypeStruct(tuple(v.shape), v.dtype) for v in vs] for vs in variables]
-            return measure_xla(forward, (*spec, *map(abstract, built.inputs)), self.version(), built.inputs)
+            return measure_xla(forward, (*spec, *map(abstract, built.inputs)), self.version(), built.inputs, breakdown)
         from .tf_cost import measure_tf
 
         return measure_tf(forward, variables, built.inputs, self.version())

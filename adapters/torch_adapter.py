@@ -78,7 +78,7 @@ class TorchAdapter(TorchModels, Adapter):
         return Reading(self.source(), self.describe(built), tensors, native)
 
     # ------------------------------------------------------------------ measure
-    def measure(self, built: Built) -> Measurement:
+    def measure(self, built: Built, breakdown: bool = True) -> Measurement:
         """FlopCounterMode around one forward pass, in eval mode, on empty inputs on the
         module's device (the meta device unless materialized): no weights, no activations."""
         from torch.utils.flop_counter import FlopCounterMode

@@ -26,7 +26,7 @@ from .record import NA, Record
 
 
 def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, native: bool = True,
-             measure: bool = False) -> Record:
+             measure: bool = False, breakdown: bool = True) -> Record:
     """Build ``case`` in a target, read it, and compare the reading with the spec.
 
     n/a only where the spec records it and the adapter agrees. A framework error while
@@ -34,7 +34,9 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
     Without ``native``, the framework's own totals are not read (nor compared): the audit,
     which fits hundreds of configs, reads them only for an entry that counts one. With
     ``measure``, a forward pass at the case's inputs runs under the target's compute counter,
-    compared with that counter's formulas (only for a kind with a ``macs`` formula).
+    compared with that counter's formulas (only for a kind with a ``macs`` formula); without
+    ``breakdown``, the counter's per-op table holds the matmul-like ops and the rest as one
+    figure (the suite: what the comparison needs, and faster under XLA).
     """
     t = target(target_name)
     ad = get_adapter(target_name)
@@ -68,7 +70,7 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
         # what the spec says it cannot fails, as an adapter that builds a recorded n/a does.
         m, error = None, None
         try:
-            m = ad.measure(built)
+            m = ad.measure(built, breakdown)
         except Exception as e:
             if strict and case.expected_compute(spec.counters[t.counter], t.framework).not_applicable is None:
                 raise
@@ -78,7 +80,7 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
 
 
 def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: bool = True,
-          measure: bool | None = None) -> Record:
+          measure: bool | None = None, breakdown: bool = True) -> Record:
     """Build a config in a framework, read it, and compare it with the spec's formula.
 
     Args:
@@ -91,6 +93,8 @@ def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: b
         native: also read the framework's own totals (``count_params()``, ``parameters()``...).
         measure: run one forward pass under the framework's compute counter (``r.flops``).
             Unset: measure when the config names an input size (``batch``, ``seq_len``...).
+        breakdown: the counter's per-op table in full; False: the matmul-like ops and the
+            rest as one figure (faster under XLA; the comparison needs no more).
 
     Returns:
         a :class:`~paramspec.record.Record`: ``r.params``, ``r.state``, ``r.quantities``
@@ -110,7 +114,7 @@ def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: b
     case = resolve_case(spec, data, where)
     if measure is None:
         measure = names_an_input(spec, case)
-    record = run_case(data, case, t.name, strict=True, native=native, measure=measure)
+    record = run_case(data, case, t.name, strict=True, native=native, measure=measure, breakdown=breakdown)
     if record.verdict == NA:
         raise NotApplicable(record.reason)
     return record

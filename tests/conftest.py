@@ -91,12 +91,40 @@ def record():
     return add
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The controller (or a plain run) removes parts an interrupted run left behind."""
+    out = os.environ.get("PARAMSPEC_RECORD_DIR")
+    if out and not hasattr(session.config, "workerinput"):
+        for path in Path(out).glob("*.part"):
+            path.unlink()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write each target's record file. Under pytest-xdist (the JAX envs run ``-n 2``) each
+    worker writes its part, and the controller, which finishes last, joins the parts into the
+    one record file per target, in the spec's case order."""
     out = os.environ.get("PARAMSPEC_RECORD_DIR")
     if not out:
         return
-    for name, records in _RECORDS.items():
+    worker = getattr(session.config, "workerinput", {}).get("workerid")
+    if worker is not None:
+        for name, records in _RECORDS.items():
+            write_records(Path(out) / f"{name}.{worker}.part", records[0].source, records)
+        return
+    from paramspec.report.records import read_records
+
+    parts: dict[str, list] = {}
+    for path in sorted(Path(out).glob("*.part")):
+        parts.setdefault(path.name.split(".")[0], []).append(path)
+    order = {c.id: i for i, c in enumerate(load_spec().cases())}
+    for name in set(_RECORDS) | set(parts):
+        records = list(_RECORDS.get(name, []))
+        for path in parts.get(name, []):
+            records += read_records(path).records
+        records.sort(key=lambda r: order.get(r.case, len(order)))
         write_records(Path(out) / f"{name}.json", records[0].source, records)
+        for path in parts.get(name, []):
+            path.unlink()
 
 
 @pytest.fixture

@@ -15,6 +15,6 @@ pytestmark = pytest.mark.framework
 
 
 def test_case(case, target_name, spec, record):
-    rec = run_case(spec, case, target_name, measure=True)
+    rec = run_case(spec, case, target_name, measure=True, breakdown=False)
     record(rec)
     assert rec.verdict in (PASS, NA), rec.explain()

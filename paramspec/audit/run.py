@@ -51,7 +51,7 @@ class Measurer:
         # a forward pass only where it counts compute
         compute = is_compute(e.counts, self.spec.counters)
         return count(self.config(values), framework=self.target,
-                     native=e.counts.startswith("native:") and not compute, measure=compute)
+                     native=e.counts.startswith("native:") and not compute, measure=compute, breakdown=False)
 
     def __call__(self, values: Mapping[str, int]) -> int:
         return counted(self.reading(values), self.entry.counts, self.target)
@@ -113,8 +113,10 @@ def audit_target(course: Course, target_name: str, spec: Spec | None = None) -> 
             if entry.formula is not None:
                 d = fit_difference(entry, measurer, spec, examples_at)
                 if d.verdict == "disagrees" and is_compute(entry.counts, spec.counters):
-                    d.reason = "; ".join(x for x in (d.reason, explain_compute(next(iter(measurer.readings.values()))))
-                                         if x)
+                    # the fit measured without a full per-op table; the first fitted config again, with one
+                    first = dict(next(iter(measurer.readings)))
+                    full = count(measurer.config(first), framework=target_name, native=False, measure=True)
+                    d.reason = "; ".join(x for x in (d.reason, explain_compute(full)) if x)
                 elif d.verdict == "disagrees" and d.polynomial:
                     fitted = [dict(k) for k in measurer.readings]
                     found = attribute(entry, measurer, fitted)
