@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
 from paramspec.compute import Input
-from paramspec.errors import NotApplicable
+from paramspec.errors import NotApplicable, SpecError
 from paramspec.loader import load_spec
 from paramspec.reading import Measurement, Reading, Source
 
@@ -73,10 +73,21 @@ class Adapter:
             inputs = spec_kind.inputs_for(values) if spec_kind.inputs else ()
         v = SimpleNamespace(**values)
         xs = tuple(self.layout(i) for i in inputs)
-        b = self.construct(lambda: builder(v, xs), materialize)
+        try:
+            b = self.construct(lambda: builder(v, xs), materialize)
+        except Exception as e:
+            limit = self.beyond_limit(e, values)
+            if limit is None:
+                raise
+            raise limit from None
         if not b.inputs:
             b.inputs = xs
         return b
+
+    def beyond_limit(self, error: Exception, values: Mapping[str, Any]) -> SpecError | None:
+        """A :class:`SpecError` when ``error`` is the framework refusing a size it cannot hold
+        (the config is bad input for this framework, not a failure of the case); else None."""
+        return None
 
     def layout(self, x: Input) -> Input:
         """An input in the framework's layout (torch's own by default)."""

@@ -9,6 +9,7 @@ EXIT_OK = 0
 EXIT_DISAGREE = 1
 EXIT_BAD_INPUT = 2
 EXIT_NOT_APPLICABLE = 3
+EXIT_INTERNAL = 4
 
 EXIT_CODES = {  # documented once, here (docs/reference/cli.md is generated from it)
     "EXIT_OK": "success: every reading agrees with its formula (or a file was read)",
@@ -16,6 +17,8 @@ EXIT_CODES = {  # documented once, here (docs/reference/cli.md is generated from
     "EXIT_BAD_INPUT": "bad input: one line on stderr naming what is wrong and where, never a traceback "
                       "(a spec entry, a formula, a config, a file, an option; a framework that is not installed)",
     "EXIT_NOT_APPLICABLE": "n/a: the framework lacks the layer or option (the spec records why)",
+    "EXIT_INTERNAL": "an internal error: an exception paramspec did not expect, which is a bug in paramspec, "
+                     "never a verdict (one line on stderr; PARAMSPEC_TRACEBACK=1 prints the traceback)",
 }
 
 

@@ -22,7 +22,7 @@ from .frameworks import adapter as get_adapter, target
 from .kinds import Case, Spec
 from .loader import load_spec
 from .reading import Source
-from .record import NA, Record
+from .record import FORMULA, NA, Quantity, Record
 
 
 def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, native: bool = True,
@@ -88,7 +88,8 @@ def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: b
             ``{"model": "resnet", "preset": "resnet50", "num_classes": 10}`` or
             ``{"hf_config": {...}}`` (a config.json), or YAML/JSON text of one.
         framework: a target from ``spec/frameworks.yaml``: ``torch`` (the default),
-            ``keras`` (Keras 3 on TensorFlow), ``keras-jax``, ``flax-linen`` or ``flax-nnx``.
+            ``keras`` (Keras 3 on TensorFlow), ``keras-jax``, ``flax-linen`` or ``flax-nnx``;
+            or ``formula``: the spec's formulas alone (:func:`formula_record`), no framework.
         where: names the input in error messages (a file name, for instance).
         native: also read the framework's own totals (``count_params()``, ``parameters()``...).
         measure: run one forward pass under the framework's compute counter (``r.flops``).
@@ -109,8 +110,11 @@ def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: b
         >>> r.params, r.state, r.native["count_params()"]
         (128, 128, 256)
     """
-    t = target(framework)
     data = load_spec()
+    if framework == FORMULA:
+        case = resolve_case(spec, data, where)
+        return formula_record(case, measure if measure is not None else names_an_input(spec, case))
+    t = target(framework)
     case = resolve_case(spec, data, where)
     if measure is None:
         measure = names_an_input(spec, case)
@@ -118,6 +122,29 @@ def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: b
     if record.verdict == NA:
         raise NotApplicable(record.reason)
     return record
+
+
+def formula_record(case: Case, compute: bool = False) -> Record:
+    """The spec's canonical formulas for ``case``: a value, not a reading (verdict
+    ``formula``, source ``formula``). It builds nothing and imports no framework: the fast
+    answer for "how many parameters does this config have" (``paramspec count -f formula``).
+    With ``compute``, also the canonical MACs and FLOPs at the case's input."""
+    from . import __version__
+
+    e = case.expected(None)
+    rec = Record(Source("formula", FORMULA, f"paramspec {__version__}"), FORMULA, case.id, case.kind.name,
+                 case.config())
+    rec.quantities = {"params": Quantity(None, e.params, e.params_formula, e.canonical_params),
+                      "state": Quantity(None, e.state, e.state_formula, e.canonical_state)}
+    if e.tied:
+        rec.quantities["tied"] = Quantity(None, e.tied, e.tied_formula, e.canonical_tied)
+    if e.embedding is not None:
+        rec.quantities["embedding"] = Quantity(None, e.embedding, e.embedding_formula, e.embedding)
+    if compute and case.kind.macs is not None:
+        c = case.expected_compute()
+        rec.quantities["macs"] = Quantity(None, c.macs, c.macs_formula, c.macs)
+        rec.quantities["flops"] = Quantity(None, c.flops, "2 * macs", c.flops)
+    return rec
 
 
 def names_an_input(spec: Any, case: Case) -> bool:

@@ -39,7 +39,7 @@ class Example:
         argv = self.argv
         found = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-f", "--framework")]
         if found:
-            return found
+            return [t for t in found if t != "formula"]  # -f formula: the spec alone, framework-free
         if argv[0] == "python" or (argv[:2] == ["paramspec", "count"] and "--spec" in argv):
             return ["torch"]
         return []

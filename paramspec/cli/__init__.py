@@ -4,15 +4,19 @@ Commands: ``count`` (:mod:`.count`), ``check`` and ``report`` (:mod:`.check`), `
 (:mod:`.audit`), ``tools`` (:mod:`.tools`), ``kinds``, ``conventions`` and ``validate`` (:mod:`.spec`).
 
 Exit codes: 0 success, 1 a disagreement (or, for audit, a finding), 2 bad input (one line
-on stderr, never a traceback), 3 n/a (the framework lacks the layer or option).
+on stderr, never a traceback), 3 n/a (the framework lacks the layer or option), 4 an internal
+error (an exception paramspec did not expect: a bug, reported in one line).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from typing import Sequence
 
-from ..errors import EXIT_BAD_INPUT, EXIT_NOT_APPLICABLE, EXIT_OK, FrameworkUnavailable, NotApplicable, SpecError
+from ..errors import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NOT_APPLICABLE, EXIT_OK, FrameworkUnavailable,
+                      NotApplicable, SpecError)
 from . import audit, check, count, spec, tools
 
 PROG = "paramspec"
@@ -48,3 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as e:  # not a verdict and not bad input: a bug in paramspec, with its own exit code
+        if os.environ.get("PARAMSPEC_TRACEBACK") == "1":
+            traceback.print_exc()
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print(f"{PROG}: internal error (a bug in paramspec; please report it with the command): "
+              f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]} "
+              f"[{'/'.join(where.filename.split('/')[-2:])}:{where.lineno}]", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -17,7 +17,8 @@ def add_parser(sub) -> None:
     c.add_argument("path", nargs="?", help="a file to count: shape list, safetensors (or index), .pt/.bin, "
                                            ".weights.h5/.keras, .msgpack, .gguf, .onnx, or a model folder")
     c.add_argument("--framework", "-f", default="torch", metavar="TARGET",
-                   help=f"one of {', '.join(targets())} (default: torch)")
+                   help=f"one of {', '.join(targets())} (default: torch), or formula: the spec's formula "
+                        "value alone, labelled as such, with no framework built or imported")
     c.add_argument("--spec", help="the config as YAML/JSON, e.g. '{kind: LSTM, input_size: 300, hidden_size: 128}' "
                                   "or '{model: resnet, preset: resnet50}'")
     c.add_argument("--hf-config", metavar="CONFIG_JSON", help="a Hugging Face config.json (bert, gpt2, llama, "

@@ -12,6 +12,7 @@ import json
 import math
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
@@ -182,6 +183,15 @@ def read_safetensors_index(path: Path) -> list[Tensor]:
 
 
 # ----------------------------------------------------------------------------- PyTorch
+def _is_zip(path: Path) -> bool:
+    """``zipfile.is_zipfile``, which itself raises on some damaged end records ("zipfiles
+    that span multiple disks are not supported"): such a file is a damaged zip."""
+    try:
+        return zipfile.is_zipfile(path)
+    except zipfile.BadZipFile as e:
+        raise FileFormatError(f"is a damaged zip archive ({e})", str(path)) from None
+
+
 def read_torch(path: Path) -> tuple[list[Tensor], Ties, list[str]]:
     """A ``.pt``/``.bin`` state dict or checkpoint, loaded with ``weights_only=True`` and
     mmap: only tensors and plain containers unpickle, and no weight is read into memory."""
@@ -191,7 +201,7 @@ def read_torch(path: Path) -> tuple[list[Tensor], Ties, list[str]]:
     except ImportError:
         raise FileFormatError("reading a PyTorch file needs torch: pip install 'paramspec[torch]'", where) from None
     notes: list[str] = []
-    mmap = zipfile.is_zipfile(path)
+    mmap = _is_zip(path)
     if not mmap and path.stat().st_size > 2**30:
         raise FileFormatError("is a legacy (non-zip) torch file over 1 GiB; it cannot be read without loading it", where)
     try:
@@ -283,12 +293,16 @@ def read_keras_archive(path: Path) -> tuple[list[Tensor], bool, list[str]]:
         raise FileFormatError(f"is not a readable .keras archive ({e})", where) from None
     if "model.weights.h5" not in names or "config.json" not in names:
         raise FileFormatError("is not a .keras archive (no config.json and model.weights.h5)", where)
-    with z.open("model.weights.h5") as member:
-        tensors = read_keras_h5(io.BufferedReader(member), where)  # type: ignore[arg-type]
+    try:  # a damaged member (bad header, CRC, compression) shows only when it is read
+        with z.open("model.weights.h5") as member:
+            tensors = read_keras_h5(io.BufferedReader(member), where)  # type: ignore[arg-type]
+        raw = z.read("config.json")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:
+        raise FileFormatError(f"is a damaged .keras archive ({type(e).__name__}: {str(e)[:120]})", where) from None
     notes: list[str] = []
     try:
-        config = json.loads(z.read("config.json").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        config = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise FileFormatError("has a config.json that is not JSON", where) from None
     known = _keras_trainable(config, notes)
     if known is None:
@@ -446,6 +460,9 @@ class _Msgpack:
             shape = self.value()
             dtype = self.value()
             buf = self.value(skip_bin=True)
+            if not isinstance(buf, (_Bin, bytes)):
+                raise FileFormatError(f"has a malformed array header (its data is a {type(buf).__name__}, not bytes)",
+                                      self.where)
             self.f.seek(end)
             return _Array(shape, dtype, buf.n if isinstance(buf, _Bin) else len(buf))
         self.skip(n)  # a native complex or an unknown extension: no tensor

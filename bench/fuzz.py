@@ -1,0 +1,353 @@
+"""Fuzz every surface that takes outside input, and hold each input to paramspec's contract.
+
+Usage:
+    python bench/fuzz.py N [--seed S] [--surface NAME ...]   N inputs per surface
+    python bench/fuzz.py --write-seeds                         rewrite tests/fuzz_seeds/ (needs every library)
+
+The contract, for every input: it returns a result or raises a ``ParamspecError``; the CLI
+prints one line, never a traceback, and exits 0-3 (never 4, the internal-error code); nothing
+takes over 2 s; the process's peak RSS stays under 1 GB whatever a header claims.
+
+Inputs are mutations of valid ones: the seed files in ``tests/fuzz_seeds/`` were each written by
+the format's own library (safetensors, torch.save, flax.serialization, Keras, gguf, onnx); the
+YAML and JSON seeds are the spec's own files. A byte mutation flips bits, truncates, inserts
+bytes, or writes an extreme integer (0, -1, 2**31, 2**63-1, 2**64-1) over 1, 2, 4 or 8 bytes,
+which lands on length and offset fields as often as anywhere. Structured inputs (formulas,
+configs, argv) are drawn by hypothesis in tests/test_fuzz.py, and here by a seeded generator
+of the same grammar. Printed per surface: inputs, failures, the slowest input, peak RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import resource
+import shutil
+import struct
+import sys
+import tempfile
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SEEDS = ROOT / "tests" / "fuzz_seeds"
+SECONDS, RSS_BYTES = 2.0, 2**30
+EXTREMES = [0, 1, 0x7F, 0xFF, 2**31 - 1, 2**31, 2**32 - 1, 2**63 - 1, 2**64 - 1]
+FILE_SEEDS = ["s.safetensors", "sharded/model.safetensors.index.json", "t.pt", "m.msgpack", "k.weights.h5", "k.keras",
+              "g.gguf", "o.onnx", "shapes.json"]
+
+
+def mutate(data: bytes, rng: random.Random) -> bytes:
+    """One to four byte-level mutations of ``data``."""
+    d = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        op = rng.random()
+        if not d:
+            d += bytes([rng.randrange(256)])
+        elif op < 0.35:  # bit flip
+            i = rng.randrange(len(d))
+            d[i] ^= 1 << rng.randrange(8)
+        elif op < 0.5:  # truncation
+            del d[rng.randrange(len(d)):]
+        elif op < 0.65:  # inserted bytes
+            i = rng.randrange(len(d) + 1)
+            d[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 16)))
+        else:  # an extreme integer over a field
+            width = rng.choice([1, 2, 4, 8])
+            value = rng.choice(EXTREMES) % (1 << (8 * width))
+            i = rng.randrange(max(1, len(d) - width + 1))
+            d[i:i + width] = value.to_bytes(width, rng.choice(["little", "big"]))
+    return bytes(d)
+
+
+def mutate_text(text: str, rng: random.Random) -> str:
+    """A line-level or character-level mutation of YAML/JSON text, or a byte mutation of it."""
+    lines = text.splitlines()
+    op = rng.random()
+    if op < 0.25 and lines:
+        del lines[rng.randrange(len(lines))]
+    elif op < 0.45 and lines:
+        i = rng.randrange(len(lines))
+        lines.insert(rng.randrange(len(lines) + 1), lines[i])
+    elif op < 0.7 and lines:  # a number replaced by an extreme one, or by something else
+        i = rng.randrange(len(lines))
+        words = lines[i].split(" ")
+        j = rng.randrange(len(words))
+        words[j] = rng.choice(["-1", "0", str(2**63), str(2**200), "1e308", "nan", "null", "[]", "{}", "'x'", "*a",
+                               "&a", "!!python/object:os.system", "~", "true", ":", "- ", "'", "{"])
+        lines[i] = " ".join(words)
+    else:
+        return mutate(text.encode(), rng).decode("utf-8", "replace")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ structured inputs
+TOKENS = ["a", "b", "n", "x", "in_features", "out_features", "1", "0", "2", "10**9", "2**64", "-", "+", "*", "/", "//",
+          "%", "**", "(", ")", "[", "]", ",", "if", "else", "for", "in", "range(", "sum(", "prod(", "max(", "min(",
+          "len(", "f32(", "make_divisible(", "lambda", "__import__", ".", "'s'", "==", "<", "not", "and", "or", "1.5",
+          "99999999999999999999", "9" * 600]
+
+
+def random_formula(rng: random.Random) -> str:
+    return " ".join(rng.choice(TOKENS) for _ in range(rng.randint(1, 12)))
+
+
+# `validate` is left out: it checks the whole spec deeply (seconds by design), whatever its argv
+ARGV_WORDS = ["count", "kinds", "conventions", "report", "--spec", "-f", "--framework", "formula", "torch",
+              "nope", "--json", "-", "--markdown", "--depth", "0", "-3", "--flops", "--input", "seq_len=2", "batch=x",
+              "--hf-config", "/nonexistent.json", "{kind: Linear, in_features: 3, out_features: 2}", "{kind: Nope}",
+              "{model: llama, preset: Llama-3.1-405B}", "--record-dir", "/nonexistent", "[1, 2", "{kind: LSTM}",
+              "{kind: Linear, in_features: 99999999999999999999999, out_features: 2}", "--help-not", "''"]
+
+
+def random_argv(rng: random.Random) -> list[str]:
+    argv = [rng.choice(["count", "kinds", "conventions", "report", "count"])]
+    argv += [rng.choice(ARGV_WORDS) for _ in range(rng.randint(0, 6))]
+    if argv[0] == "count" and rng.random() < 0.7:  # mostly formula counts: no framework needed
+        argv += ["-f", "formula"]
+    return argv
+
+
+HF_KEYS = {"gpt2": ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "tie_word_embeddings"],
+           "llama": ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                     "num_key_value_heads", "head_dim", "tie_word_embeddings"],
+           "bert": ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"]}
+VALUES = [0, 1, -1, 2, 3, 7, 64, 2**31, 2**62, 4611686018427387904, 2**64, 10**30, None, True, "12", 1.5, [], {}, "x"]
+
+
+def random_hf_config(rng: random.Random) -> dict:
+    model_type = rng.choice([*HF_KEYS, "nope", None, 3])
+    cfg = {"model_type": model_type}
+    for key in rng.sample(HF_KEYS.get(model_type, HF_KEYS["llama"]), rng.randint(0, 4)):
+        cfg[key] = rng.choice(VALUES)
+    return cfg
+
+
+# ------------------------------------------------------------------ surfaces
+@dataclass
+class Result:
+    inputs: int = 0
+    failures: list[str] = field(default_factory=list)
+    slowest: tuple[float, str] = (0.0, "")
+
+
+def _expected(e: BaseException) -> bool:
+    from paramspec.errors import ParamspecError
+
+    return isinstance(e, ParamspecError)
+
+
+def surfaces(work: Path) -> dict[str, Callable[[random.Random], tuple[str, Callable[[], object]]]]:
+    """Each surface: ``draw(rng) -> (description, call)``."""
+    from paramspec import count_file
+    from paramspec.configs import resolve_case
+    from paramspec.formula import parse
+    from paramspec.run import formula_record
+
+    spec_dir = ROOT / "spec"
+    dense = (spec_dir / "layers" / "dense.yaml").read_text()
+    course = (spec_dir / "courses" / "ch4_models.yaml").read_text()
+
+    def formula(rng):
+        text = random_formula(rng) if rng.random() < 0.6 else mutate_text(rng.choice(FORMULAS), rng)
+        env = {n: rng.choice([0, 1, 3, 2**40, -2, (2, 3)]) for n in ("a", "b", "n", "x", "in_features", "out_features")}
+        return text, lambda: parse(text).evaluate(env)
+
+    def spec_yaml(rng):
+        text = mutate_text(dense, rng)
+        root = work / f"spec-{rng.randrange(10**9)}"
+
+        def call():
+            shutil.copytree(spec_dir, root, ignore=shutil.ignore_patterns("courses"))
+            (root / "layers" / "dense.yaml").write_text(text, encoding="utf-8")
+            try:
+                from paramspec.loader import load_spec_files
+
+                return load_spec_files(root, deep=False)
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+        return "dense.yaml mutated", call
+
+    def course_file(rng):
+        text = mutate_text(course, rng)
+        path = work / "course.yaml"
+
+        def call():
+            from paramspec.audit import load_course
+
+            path.write_text(text, encoding="utf-8")
+            return load_course(path)
+        return text[:60], call
+
+    def hf_config(rng):
+        cfg = random_hf_config(rng)
+        return json.dumps(cfg)[:200], lambda: formula_record(resolve_case({"hf_config": cfg}))
+
+    def config(rng):
+        cfg = rng.choice([{"kind": "Linear", "in_features": rng.choice(VALUES), "out_features": 3},
+                          {"kind": "Conv2d", "in_channels": 3, "out_channels": rng.choice(VALUES),
+                           "kernel_size": rng.choice([3, [3, 3], 0, -1, [1, 2, 3], "x"]),
+                           "padding": rng.choice([0, "same", "valid", "full", -1, [1, 1]])},
+                          {"model": "resnet", "preset": rng.choice(["resnet50", "nope", 3])},
+                          {"kind": rng.choice(["LSTM", "Nope", None, 3]), "hidden_size": rng.choice(VALUES)}])
+        return json.dumps(cfg, default=str)[:200], lambda: formula_record(resolve_case(cfg), True)
+
+    def file_surface(name):
+        seed = SEEDS / name
+        data = seed.read_bytes()
+
+        def draw(rng):
+            mutated = mutate(data, rng)
+            if name.startswith("sharded/"):  # the index, beside its real shards
+                folder = work / "sharded"
+                if not folder.exists():
+                    shutil.copytree(seed.parent, folder)
+                path = folder / seed.name
+            else:
+                path = work / name
+            return f"{name} mutated", lambda: (path.write_bytes(mutated), count_file(path))[1]
+        draw.warm = lambda: count_file(seed)  # the seed itself: the whole path, every import
+        return draw
+
+    def argv(rng):
+        args = random_argv(rng)
+
+        def call():
+            from paramspec.cli import main
+
+            out, err = io.StringIO(), io.StringIO()
+            with redirect_stdout(out), redirect_stderr(err):
+                code = main(args)
+            lines = [ln for ln in err.getvalue().splitlines() if ln.strip()]
+            if code not in (0, 1, 2, 3) or "Traceback" in err.getvalue() or (code == 2 and len(lines) != 1):
+                raise AssertionError(f"exit {code}: {err.getvalue().strip()[:300]}")
+            return code
+        return " ".join(args)[:200], call
+
+    out = {"formula": formula, "spec-yaml": spec_yaml, "course": course_file, "hf-config": hf_config,
+           "config": config, "argv": argv}
+    for name in FILE_SEEDS:
+        if (SEEDS / name).exists():
+            out["file:" + name] = file_surface(name)
+    return out
+
+
+FORMULAS = ["out_features * in_features + out_features * bias", "prod(kernel_size) * in_channels",
+            "sum(layers[i] * 2 ** i for i in range(len(layers)))", "make_divisible(32 * 0.75, 8)",
+            "f32(2 * macs) if groups > 1 else 0"]
+
+
+def run(n: int, seed: int = 0, only: list[str] | None = None, out=sys.stdout) -> dict[str, Result]:
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="paramspec-fuzz-") as tmp:
+        for name, draw in surfaces(Path(tmp)).items():
+            if only and name not in only:
+                continue
+            try:  # one untimed input first: it imports the surface's library (TensorFlow: seconds)
+                (getattr(draw, "warm", None) or draw(random.Random("warm-up"))[1])()
+            except Exception:  # noqa: BLE001 - judged below, with the timed inputs
+                pass
+            rng = random.Random(f"{seed}:{name}")
+            res = Result()
+            for _ in range(n):
+                desc, call = draw(rng)
+                t0 = time.perf_counter()
+                try:
+                    call()
+                except Exception as e:  # noqa: BLE001 - the point: anything but a ParamspecError is a failure
+                    if not _expected(e):
+                        res.failures.append(f"{desc}: {type(e).__name__}: {str(e)[:200]}")
+                seconds = time.perf_counter() - t0
+                if seconds > SECONDS:
+                    res.failures.append(f"{desc}: took {seconds:.1f} s")
+                if seconds > res.slowest[0]:
+                    res.slowest = (seconds, desc)
+                res.inputs += 1
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            if rss > RSS_BYTES:
+                res.failures.append(f"peak RSS {rss / 2**20:.0f} MiB")
+            results[name] = res
+            print(f"{name:<40} {res.inputs:>7} inputs {len(res.failures):>4} failures  slowest "
+                  f"{res.slowest[0] * 1000:7.1f} ms  peak RSS {rss / 2**20:6.0f} MiB", file=out)
+            for f in res.failures[:5]:
+                print(f"    {f}", file=out)
+    return results
+
+
+def write_seeds() -> None:
+    """Valid files, each written by its format's own library (run once, with every library)."""
+    import numpy as np
+    import torch
+    from safetensors.torch import save_file
+
+    SEEDS.mkdir(parents=True, exist_ok=True)
+    lin = torch.nn.Linear(16, 4)
+    sd = {k: v.detach().clone() for k, v in lin.state_dict().items()}
+    save_file(sd, str(SEEDS / "s.safetensors"))
+    shards = SEEDS / "sharded"
+    shards.mkdir(exist_ok=True)
+    save_file({"weight": sd["weight"]}, str(shards / "model-00001-of-00002.safetensors"))
+    save_file({"bias": sd["bias"]}, str(shards / "model-00002-of-00002.safetensors"))
+    (shards / "model.safetensors.index.json").write_text(json.dumps({
+        "metadata": {"total_size": 16 * 4 * 4 + 16},
+        "weight_map": {"weight": "model-00001-of-00002.safetensors", "bias": "model-00002-of-00002.safetensors"}}))
+    torch.save(sd, SEEDS / "t.pt")
+    from flax import serialization
+
+    (SEEDS / "m.msgpack").write_bytes(serialization.to_bytes(
+        {"params": {"dense": {"kernel": np.zeros((16, 4), np.float32), "bias": np.zeros((4,), np.float32)}},
+         "batch_stats": {"bn": {"mean": np.zeros((4,), np.float32), "var": np.ones((4,), np.float32)}}}))
+    import keras
+
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(4), keras.layers.BatchNormalization()])
+    model.save_weights(SEEDS / "k.weights.h5")
+    model.save(SEEDS / "k.keras")
+    import gguf
+
+    w = gguf.GGUFWriter(str(SEEDS / "g.gguf"), "llama")
+    w.add_tensor("token_embd.weight", np.zeros((8, 4), np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    init = numpy_helper.from_array(np.zeros((16, 4), np.float32), "W")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], [init])
+    onnx.save(helper.make_model(graph), str(SEEDS / "o.onnx"))
+    (SEEDS / "shapes.json").write_text(json.dumps([{"name": "w", "shape": [16, 4], "dtype": "float32"},
+                                                   {"name": "b", "shape": [4]}]))
+    print(f"wrote {SEEDS}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("n", nargs="?", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--surface", action="append")
+    p.add_argument("--write-seeds", action="store_true")
+    args = p.parse_args(argv)
+    if args.write_seeds:
+        write_seeds()
+        return 0
+    from common import machine  # noqa: E402 - bench/common.py
+
+    print(f"machine: {machine()}")
+    t0 = time.perf_counter()
+    results = run(args.n, args.seed, args.surface)
+    total = sum(r.inputs for r in results.values())
+    failures = sum(len(r.failures) for r in results.values())
+    print(f"{total:,} inputs over {len(results)} surfaces, {failures} failures, {time.perf_counter() - t0:.0f} s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
