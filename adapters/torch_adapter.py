@@ -5,6 +5,7 @@ Building on ``torch.device("meta")`` allocates no weight memory at any size.
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import torch
@@ -41,6 +42,30 @@ def one_line(m: nn.Module) -> str:
     return call_text(name, shown + ([f"... {len(children) - 8} more"] if len(children) > 8 else []))
 
 
+# torch.nn.init's in-place initializers, which every module's reset_parameters() calls
+_INITIALIZERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+                 "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_")
+
+
+@contextlib.contextmanager
+def _no_init():
+    """No weight initializer runs while a module is built on the meta device: there is nothing
+    to initialize, and the first one (a random op on a meta tensor) imports torch._dynamo,
+    about 2 s of a cold ``paramspec count``. Shapes, dtypes and parameters are unchanged."""
+    saved = {name: getattr(nn.init, name) for name in _INITIALIZERS if hasattr(nn.init, name)}
+    try:
+        for name in saved:
+            setattr(nn.init, name, _unchanged)
+        yield
+    finally:
+        for name, f in saved.items():
+            setattr(nn.init, name, f)
+
+
+def _unchanged(tensor, *args, **kwargs):
+    return tensor
+
+
 class TorchAdapter(TorchModels, Adapter):
     framework = "torch"
 
@@ -48,7 +73,10 @@ class TorchAdapter(TorchModels, Adapter):
         return f"torch {torch.__version__}"
 
     def construct(self, make, materialize: bool) -> Built:
-        with torch.device("cpu" if materialize else "meta"):
+        if materialize:
+            with torch.device("cpu"):
+                return make()
+        with torch.device("meta"), _no_init():
             return make()
 
     # torch's own words when a size is past what a tensor can hold
