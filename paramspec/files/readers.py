@@ -196,12 +196,12 @@ def read_torch(path: Path) -> tuple[list[Tensor], Ties, list[str]]:
     """A ``.pt``/``.bin`` state dict or checkpoint, loaded with ``weights_only=True`` and
     mmap: only tensors and plain containers unpickle, and no weight is read into memory."""
     where = str(path)
+    mmap = _is_zip(path)  # a damaged archive is refused as such, torch or not
     try:
         import torch
     except ImportError:
         raise FileFormatError("reading a PyTorch file needs torch: pip install 'paramspec[torch]'", where) from None
     notes: list[str] = []
-    mmap = _is_zip(path)
     if not mmap and path.stat().st_size > 2**30:
         raise FileFormatError("is a legacy (non-zip) torch file over 1 GiB; it cannot be read without loading it", where)
     try:
