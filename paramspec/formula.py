@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import collections
 import math
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping
@@ -226,7 +227,9 @@ def _parse(text: str | int, functions: frozenset[str] = frozenset()) -> Formula:
         raise FormulaError("formula is empty")
     src = " ".join(text.split())  # formulas may be folded over several YAML lines
     try:
-        tree = ast.parse(src, mode="eval")
+        with warnings.catch_warnings():  # Python warns on `1for` and the like: the error line says it all
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(src, mode="eval")
     except SyntaxError as e:
         col = (e.offset or 1) - 1
         tok = src[col:col + 12].split(" ")[0] or src[max(col - 1, 0):col + 1]
