@@ -209,3 +209,16 @@ def test_count_f_formula_is_labelled_and_imports_no_framework():
     assert "RC 0 HEAVY []" in p.stdout, p.stderr
     assert "the spec's formulas (no framework built it: a value, not a reading)" in p.stdout
     assert "405,853,388,800" in p.stdout  # the brief's figure for the Llama-3.1-405B config
+
+
+def test_regression_a_formula_python_warns_about_is_still_one_line():
+    """Found by bench/fuzz.py: `1for x` made Python print a SyntaxWarning before the error line."""
+    import warnings
+
+    from paramspec.formula import parse
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(SpecError, match="does not parse") as e:
+            parse("1for x in y")
+    assert caught == [] and "\n" not in str(e.value)
