@@ -44,8 +44,7 @@ def test_a_mutation_changes_the_bytes_and_is_seeded():
 
 
 # ------------------------------------------------------------------ hypothesis
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402  (every tox env installs it)
 
 FAST = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 
