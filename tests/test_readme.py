@@ -44,6 +44,11 @@ def test_every_relative_link_in_the_docs_resolves():
 EXAMPLES = examples()
 
 
+def shown(p) -> str:
+    """What an example shows: stdout, and stderr when it exits non-zero (its one error line)."""
+    return p.stdout + (p.stderr if p.returncode else "")
+
+
 def test_the_examples_are_found():
     assert len(EXAMPLES) >= 5 and {e.argv[0] for e in EXAMPLES} == {"paramspec", "python"}
 
@@ -51,7 +56,7 @@ def test_the_examples_are_found():
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.targets], ids=lambda e: e.command[:60])
 def test_a_framework_free_example_prints_what_the_readme_shows(example):
     p = run(example)
-    assert normalize(p.stdout) == normalize(example.output), p.stderr
+    assert normalize(shown(p)) == normalize(example.output), p.stderr
 
 
 def framework_examples():
@@ -65,7 +70,7 @@ def test_an_example_prints_what_the_readme_shows(example):
     if missing:
         pytest.skip(f"needs {', '.join(missing)}, which this run does not test")
     p = run(example)
-    assert normalize(p.stdout) == normalize(example.output), p.stderr
+    assert normalize(shown(p)) == normalize(example.output), p.stderr
 
 
 @pytest.mark.framework
