@@ -221,3 +221,28 @@ def test_regression_a_formula_python_warns_about_is_still_one_line():
         with pytest.raises(SpecError, match="does not parse") as e:
             parse("1for x in y")
     assert caught == [] and "\n" not in str(e.value)
+
+
+def test_regression_gguf_whose_counts_claim_more_than_the_file_holds(tmp_path):
+    """Found by bench/fuzz.py: a GGUF header whose key count or string length had a flipped
+    high bit made the gguf package allocate gigabytes (11 GB of RSS) before failing. The
+    header is now walked first, each length held to the bytes left."""
+    import resource
+
+    data = (SEEDS / "g.gguf").read_bytes()
+    path = tmp_path / "g.gguf"
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for patch, message in (((16, (2**62).to_bytes(8, "little")), "claims 1 tensors and 4,611,686,018,427,387,904 keys"),
+                           ((24, (2**40).to_bytes(8, "little")), "GGUF key of 1,099,511,627,776 bytes")):
+        at, raw = patch
+        path.write_bytes(data[:at] + raw + data[at + len(raw):])
+        with pytest.raises(FileFormatError, match=message):
+            count_file(path)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KiB: no allocation
+
+
+def test_regression_onnx_initializer_name_that_is_not_utf8():
+    """Found by bench/fuzz.py: protobuf returns bytes for a name that is not UTF-8, and the
+    state rules' regex raised TypeError."""
+    with pytest.raises(FileFormatError, match="name is not UTF-8"):
+        count_file(ROOT / "tests" / "fuzz_regressions" / "onnx-name-not-utf8.onnx")

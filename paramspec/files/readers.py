@@ -528,6 +528,63 @@ def read_flax_msgpack(path: Path) -> tuple[list[Tensor], bool, list[str]]:
 
 
 # ----------------------------------------------------------------------------- GGUF
+_GGUF_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}  # fixed-size value types
+_GGUF_STRING, _GGUF_ARRAY = 8, 9
+
+
+def _check_gguf_header(f: Any, size: int, where: str) -> None:
+    """Walk a GGUF header (version, counts, every key/value and tensor info) seeking past the
+    data, and refuse any count or length that the bytes left cannot hold, before the ``gguf``
+    package sees the file: a flipped bit in a count made it allocate gigabytes."""
+    def u(n: int) -> int:
+        b = f.read(n)
+        if len(b) != n:
+            raise FileFormatError("is truncated (the GGUF header runs past the end)", where)
+        return int.from_bytes(b, "little")
+
+    def left() -> int:
+        return size - f.tell()
+
+    def skip(n: int, what: str) -> None:
+        if n > left():
+            raise FileFormatError(f"has a GGUF {what} of {n:,} bytes, more than the {left():,} left", where)
+        f.seek(n, 1)
+
+    def value(vtype: int, depth: int = 0) -> None:
+        if vtype in _GGUF_SIZES:
+            skip(_GGUF_SIZES[vtype], "value")
+        elif vtype == _GGUF_STRING:
+            skip(u(8), "string")
+        elif vtype == _GGUF_ARRAY and depth == 0:
+            item, count = u(4), u(8)
+            if item in _GGUF_SIZES:
+                skip(count * _GGUF_SIZES[item], "array")
+            elif count * 8 > left():  # strings and nested arrays: each at least 8 bytes
+                raise FileFormatError(f"has a GGUF array of {count:,} items, more than the file can hold", where)
+            else:
+                for _ in range(count):
+                    value(item, depth + 1)
+        else:
+            raise FileFormatError(f"has an unknown GGUF value type {vtype}", where)
+
+    version = u(4)
+    if version not in (2, 3):
+        raise FileFormatError(f"has GGUF version {version}; this reader knows 2 and 3", where)
+    n_tensors, n_kv = u(8), u(8)
+    if n_kv * 13 > left() or n_tensors * 24 > left():  # the smallest key/value and tensor info
+        raise FileFormatError(f"claims {n_tensors:,} tensors and {n_kv:,} keys, more than its "
+                              f"{size:,} bytes can hold", where)
+    for _ in range(n_kv):
+        skip(u(8), "key")
+        value(u(4))
+    for _ in range(n_tensors):
+        skip(u(8), "tensor name")
+        n_dims = u(4)
+        if n_dims > 8:
+            raise FileFormatError(f"has a GGUF tensor of {n_dims:,} dimensions", where)
+        skip(8 * n_dims + 4 + 8, "tensor info")
+
+
 def read_gguf(path: Path) -> tuple[list[Tensor], list[str]]:
     """A GGUF file through the ``gguf`` package (memory-mapped; tensor infos only)."""
     where = str(path)
@@ -538,6 +595,7 @@ def read_gguf(path: Path) -> tuple[list[Tensor], list[str]]:
     with open(path, "rb") as f:
         if f.read(4) != b"GGUF":
             raise FileFormatError("is not a GGUF file (no GGUF magic)", where)
+        _check_gguf_header(f, path.stat().st_size, where)
     try:
         reader = gguf.GGUFReader(str(path), "r")
     except Exception as e:
@@ -577,6 +635,8 @@ def read_onnx(path: Path) -> list[Tensor]:
         raise FileFormatError(f"is not a readable ONNX model ({type(e).__name__})", where) from None
     out = []
     for init in model.graph.initializer:
+        if not isinstance(init.name, str):  # protobuf hands back bytes for a name that is not UTF-8
+            raise FileFormatError(f"has an initializer whose name is not UTF-8 text: {bytes(init.name)[:40]!r}", where)
         dtype = ONNX_DTYPES.get(init.data_type)
         if dtype is None:
             raise FileFormatError(f"initializer {init.name!r} has an unsupported data_type {init.data_type}", where)
