@@ -18,7 +18,6 @@ from typing import Any, Callable, Iterator
 
 from paramspec.tools import ToolRun
 
-
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # thop prints its warnings in colour
 
 

@@ -29,10 +29,10 @@ def add_parser(sub) -> None:
 
 
 def _run_in_process(tool_id: str, kinds: list[str], record_file: Path) -> None:
+    from .._layout import import_adapter_module
     from ..loader import load_spec
     from ..report.records import write_records
     from ..tools import cases, load_tools, run_tool
-    from .._layout import import_adapter_module
 
     spec, ts = load_spec(), load_tools()
     t = ts.tools[tool_id]
