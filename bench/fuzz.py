@@ -7,7 +7,7 @@ Usage:
 The contract, for every input: it returns a result or raises a ``ParamspecError``; the CLI
 prints one line, never a traceback, and exits 0-3 (never 4, the internal-error code); nothing
 takes over 2 s of CPU (process time, so that a busy machine does not fail an input); the
-process's peak RSS stays under 1 GB whatever a header claims.
+inputs add less than 1 GB to the process's peak RSS, whatever a header claims.
 
 Inputs are mutations of valid ones: the seed files in ``tests/fuzz_seeds/`` were each written by
 the format's own library (safetensors, torch.save, flax.serialization, Keras, gguf, onnx); the
