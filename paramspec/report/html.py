@@ -344,10 +344,7 @@ def _quantities_table(quantities: dict) -> str:
                     f'<td class="n">{_num(q.get("expected"))}</td><td class="n">{_num(q.get("canonical"))}</td>'
                     f'<td class="mk {_cls(_qmark(q))}">{_e(_qmark(q))}</td>'
                     f'<td class="f">{_code(q.get("formula"))}</td></tr>')
-    if not rows:
-        return ""
-    return ("<h4>Quantities</h4><table><thead><tr><th>quantity</th><th>got</th><th>expected</th><th>canonical</th>"
-            "<th></th><th>formula</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    return _titled_table("Quantities", ["quantity", "got", "expected", "canonical", "", "formula"], rows)
 
 
 def _tensors_table(tensors: list) -> str:
@@ -361,10 +358,15 @@ def _tensors_table(tensors: list) -> str:
         rows.append(f'<tr><td>{_code(t.get("name"))}</td><td><code>{shape}</code></td><td>{_e(t.get("dtype"))}</td>'
                     f'<td class="n">{_num(t.get("numel"))}</td><td>{_e(kind)}</td>'
                     f'<td>{_e("= " + shared if shared else "")}</td></tr>')
+    return _titled_table("Tensors", ["name", "shape", "dtype", "count", "", "tied"], rows)
+
+
+def _titled_table(title: str, headers: list[str], rows: list[str]) -> str:
+    """A heading and a table of already-rendered ``<tr>`` rows; nothing when there are none."""
     if not rows:
         return ""
-    return ("<h4>Tensors</h4><table><thead><tr><th>name</th><th>shape</th><th>dtype</th><th>count</th><th></th>"
-            "<th>tied</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    return f"<h4>{_e(title)}</h4><table><thead><tr>{head}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
 
 
 def _by_op(by_op: dict) -> str:
