@@ -94,9 +94,10 @@ def _compute_formula(text: str, where: str, allowed: set[str]) -> Formula:
     return f
 
 
-def parse_frameworks(data: Any, where: str = f"spec/{FILE}") -> dict[str, Framework]:
-    """Check and parse the contents of frameworks.yaml."""
-    schema_check(data, "frameworks.schema.json", where)
+def parse_frameworks(data: Any, where: str = f"spec/{FILE}", remember: bool = True) -> dict[str, Framework]:
+    """Check and parse the contents of frameworks.yaml (``remember``: see :func:`~paramspec.schema.schema_check`;
+    the deep check of ``paramspec validate`` always checks)."""
+    schema_check(data, "frameworks.schema.json", where, remember=remember)
     counter_ids = {c["id"] for c in data.get("counters") or []}
     out: dict[str, Framework] = {}
     names: set[str] = set()

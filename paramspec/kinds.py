@@ -361,7 +361,7 @@ class Spec:
     """Every kind, case and framework in the spec."""
 
     root: Path
-    kinds: dict[str, Kind]
+    kinds: Mapping[str, Kind]  # a loader.KindTable: each kind is parsed when first used
     frameworks: dict[str, Framework]
     digest: str = ""
     counters: dict[str, Counter] = field(default_factory=dict)  # sha256 of the spec files: records from two versions of the spec do not merge
@@ -377,7 +377,9 @@ class Spec:
         return [c for k in self.kinds.values() if group in (None, k.group) for c in k.cases]
 
     def hf_mapping(self, model_type: Any, where: str | None = None) -> tuple[Kind, HFMapping]:
-        for kind in self.kinds.values():
+        hf_kind = getattr(self.kinds, "hf_kind", None)  # a KindTable finds it without parsing every kind
+        named = hf_kind(model_type) if hf_kind is not None else None
+        for kind in ([self.kinds[named]] if named else self.kinds.values()):
             for m in kind.hf:
                 if m.model_type == model_type:
                     return kind, m

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -187,20 +187,72 @@ def _check_kind(kind: Kind, ids: dict[str, str], deep: bool, frameworks: Iterabl
             raise SpecError(f"no case exercises option {name!r} (every case leaves it at {var.default!r})", where)
 
 
+class KindTable(Mapping[str, Kind]):
+    """The spec's kinds by name, each parsed and checked when first used.
+
+    Loading reads every file and checks its kind names, so the table's names and order are
+    whole from the start; a kind's formulas, presets and cases (and, once per file, the
+    file's schema) are parsed on first access. One kind then costs what one kind needs:
+    ``paramspec count -f formula`` of one model does not parse the other 39 kinds. The deep
+    check (``paramspec validate``, the tests) parses every kind at load.
+    """
+
+    def __init__(self, entries: dict[str, tuple[dict, str, str]], check: Callable[[str], Kind]):
+        self._entries = entries  # name -> (raw mapping, file, group)
+        self._check = check
+        self._kinds: dict[str, Kind] = {}
+
+    def __getitem__(self, name: str) -> Kind:
+        kind = self._kinds.get(name)
+        if kind is None:
+            if name not in self._entries:
+                raise KeyError(name)
+            kind = self._kinds[name] = self._check(name)
+        return kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def hf_kind(self, model_type: Any) -> str | None:
+        """The kind whose ``hf`` mappings name ``model_type``, read from the raw entries (no parsing)."""
+        for name, (raw, _, _) in self._entries.items():
+            if any(isinstance(m, dict) and m.get("model_type") == model_type for m in raw.get("hf") or []):
+                return name
+        return None
+
+
+def _kind_names(data: Any, rel: str, frameworks: dict) -> list[dict]:
+    """The file's kind entries, once they have the shape a kind name can be read from
+    (otherwise the schema says what is wrong)."""
+    kinds = data.get("kinds") if isinstance(data, dict) else None
+    if not (isinstance(kinds, list) and all(isinstance(k, dict) and isinstance(k.get("kind"), str) for k in kinds)):
+        schema_check(data, "schema.json", rel, frameworks)
+        raise SpecError("`kinds` must list mappings that each name their `kind`", rel)
+    return kinds
+
+
 def load_spec_files(root: Path, groups: Iterable[str] = GROUPS, deep: bool = True) -> Spec:
     """Load and check every spec file under ``root`` (uncached; see :func:`load_spec`).
 
-    ``deep`` also evaluates every formula on every case for every framework (what
-    ``paramspec validate`` and the tests do); without it, loading checks the schema, the
-    formulas' syntax and names, presets and case ids, and evaluates only what is used.
+    ``deep`` checks every file against its schema and parses every kind now, and evaluates
+    every formula on every case for every framework (what ``paramspec validate`` and the
+    tests do). Without it, loading reads the files and their kind names, and each kind is
+    checked (its file's schema, its formulas' syntax and names, presets and case ids) when
+    first used (:class:`KindTable`).
     """
     root = Path(root)
     digest = hashlib.sha256()
     fw_data = _read(root / FRAMEWORKS_FILE, digest)
-    frameworks = parse_frameworks(fw_data, f"spec/{FRAMEWORKS_FILE}")
+    frameworks = parse_frameworks(fw_data, f"spec/{FRAMEWORKS_FILE}", remember=not deep)
     counters = parse_counters(fw_data, f"spec/{FRAMEWORKS_FILE}")
-    kinds: dict[str, Kind] = {}
-    ids: dict[str, str] = {}
+    entries: dict[str, tuple[dict, str, str]] = {}
+    files: dict[str, Any] = {}
     index = _read(root / "index.yaml", digest)
     for group in groups:
         names = index.get(group) if isinstance(index, dict) else None
@@ -213,14 +265,29 @@ def load_spec_files(root: Path, groups: Iterable[str] = GROUPS, deep: bool = Tru
         for stem in names:
             path = root / group / f"{stem}.yaml"
             rel = f"spec/{group}/{path.name}"
-            data = _read(path, digest)
-            schema_check(data, "schema.json", rel, frameworks)
-            for raw in data["kinds"]:
-                if raw["kind"] in kinds:
-                    raise SpecError(f"kind {raw['kind']!r} is also defined in {kinds[raw['kind']].file}", rel)
-                kind = _parse_kind(raw, rel, group, counters)
-                _check_kind(kind, ids, deep, frameworks, counters)
-                kinds[kind.name] = kind
+            data = files[rel] = _read(path, digest)
+            if deep:
+                schema_check(data, "schema.json", rel, frameworks)
+            for raw in _kind_names(data, rel, frameworks):
+                if raw["kind"] in entries:
+                    raise SpecError(f"kind {raw['kind']!r} is also defined in {entries[raw['kind']][1]}", rel)
+                entries[raw["kind"]] = (raw, rel, group)
+    checked: set[str] = {rel for rel in files} if deep else set()
+    ids: dict[str, str] = {}
+
+    def check(name: str) -> Kind:
+        raw, rel, group = entries[name]
+        if rel not in checked:
+            schema_check(files[rel], "schema.json", rel, frameworks, remember=True)  # not deep
+            checked.add(rel)
+        kind = _parse_kind(raw, rel, group, counters)
+        _check_kind(kind, ids, deep, frameworks, counters)
+        return kind
+
+    kinds = KindTable(entries, check)
+    if deep:
+        for name in kinds:
+            kinds[name]
     return Spec(root, kinds, frameworks, digest.hexdigest()[:16], counters)
 
 

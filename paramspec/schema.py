@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
+import os
+from pathlib import Path
 from typing import Any, Iterable
 
 from ._layout import spec_root
@@ -31,24 +34,62 @@ def _validator(schema_name: str, frameworks: tuple[str, ...] | None):
     return jsonschema.Draft202012Validator(schema)
 
 
-def schema_check(data: Any, schema_name: str, where: str, frameworks: Iterable[str] | None = None) -> None:
+def cache_dir() -> Path | None:
+    """Where passed schema checks are remembered: ``PARAMSPEC_CACHE_DIR`` (empty: nowhere),
+    else ``$XDG_CACHE_HOME/paramspec``, else ``~/.cache/paramspec``."""
+    env = os.environ.get("PARAMSPEC_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "paramspec"
+
+
+def _passed_key(data: Any, schema_name: str, frameworks: tuple[str, ...] | None) -> str:
+    h = hashlib.sha256()
+    h.update((spec_root() / schema_name).read_bytes())
+    h.update(repr(frameworks).encode())
+    h.update(json.dumps(data, sort_keys=True, default=repr).encode())
+    return h.hexdigest()
+
+
+def schema_check(data: Any, schema_name: str, where: str, frameworks: Iterable[str] | None = None,
+                 remember: bool = False) -> None:
     """Check ``data`` against ``spec/<schema_name>``; raise the best error as one line.
 
     Args:
         frameworks: the framework ids ``#/$defs/framework`` allows (from frameworks.yaml).
+        remember: the spec's own files: a pass is remembered as an empty file named by the
+            digest of the schema and the data (:func:`cache_dir`), and the same data is not
+            checked again. Only a pass is remembered, so a changed file is always checked;
+            nothing is read back from the cache but a file's existence.
 
     Raises:
         SpecError: ``spec/layers/dense.yaml: Linear.params: ...`` (the item's name, not its index).
     """
+    fws = tuple(frameworks) if frameworks is not None else None
+    marker = None
+    if remember and (cache := cache_dir()) is not None:
+        try:
+            marker = cache / "schema-passed" / _passed_key(data, schema_name, fws)
+            if marker.exists():
+                return
+        except (OSError, ValueError, TypeError, RecursionError):
+            marker = None
     import jsonschema
 
-    validator = _validator(schema_name, tuple(frameworks) if frameworks is not None else None)
+    validator = _validator(schema_name, fws)
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
         err = jsonschema.exceptions.best_match(errors)
         path = pretty_path(data, list(err.absolute_path))
         msg = err.message if len(err.message) < MAX_MESSAGE else err.message[:MAX_MESSAGE] + "..."
         raise SpecError(f"{path or 'top level'}: {msg}", where)
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # a read-only cache only costs the next load the check
 
 
 def pretty_path(data: Any, path: list) -> str:

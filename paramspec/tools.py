@@ -155,7 +155,7 @@ def _formula(text: Any, where: str, allowed: frozenset[str]) -> Formula:
 def parse_tools(data: Any, where: str = f"spec/{FILE}", terms: frozenset[str] = frozenset()) -> ToolsSpec:
     """Parse ``spec/tools.yaml``; ``terms``: the names of the kinds' compute terms
     (``bias_adds``), which a claim may read besides :data:`VARIABLES`."""
-    schema_check(data, "tools.schema.json", where)
+    schema_check(data, "tools.schema.json", where, remember=True)
     allowed = VARIABLES | terms
     tools: dict[str, Tool] = {}
     for i, t in enumerate(data["tools"]):

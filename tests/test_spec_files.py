@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from paramspec import cli
+from paramspec import cli, yamlio
+from paramspec.errors import SpecError
 from paramspec.frameworks import frameworks
 from paramspec.loader import load_spec, load_spec_files
 
@@ -147,6 +148,43 @@ def test_non_utf8_spec_file(broken, capsys):
     (root / "layers" / "dense.yaml").write_bytes(b"about: \xff\xfe\n")
     code, err = validate(root, capsys)
     assert code == 2 and "dense.yaml: is not UTF-8" in err
+
+
+def test_a_plain_load_checks_a_kind_when_it_is_used(broken, capsys, monkeypatch):
+    """load_spec (what count uses) parses each kind on first use; validate parses them all."""
+    monkeypatch.setenv("PARAMSPEC_CACHE_DIR", "")
+    root = broken("layers/dense.yaml", "params: num_embeddings * embedding_dim", "params: num_embedings * embedding_dim")
+    spec = load_spec_files(root, deep=False)
+    assert "Embedding" in spec.kinds and len(spec.kinds) == len(load_spec().kinds)
+    assert spec.kind("LSTM").cases[0].expected("torch").params == 220160  # another kind is unaffected
+    with pytest.raises(SpecError, match="Embedding.params: unknown variable `num_embedings`"):
+        spec.kind("Embedding")
+    code, err = validate(root, capsys)
+    assert code == 2 and "unknown variable `num_embedings`" in err
+
+
+def test_a_schema_pass_is_remembered_and_a_changed_file_is_checked_again(broken, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PARAMSPEC_CACHE_DIR", str(cache))
+    list(load_spec_files(SPEC, deep=False).kinds.values())  # every kind, so every file's schema
+    passed = sorted(p.name for p in (cache / "schema-passed").iterdir())  # frameworks.yaml and each kind file
+    assert len(passed) == 1 + sum(len(v) for k, v in yamlio.load_path(SPEC / "index.yaml").items() if k != "about")
+    list(load_spec_files(SPEC, deep=False).kinds.values())  # the same data: nothing new
+    assert sorted(p.name for p in (cache / "schema-passed").iterdir()) == passed
+    root = broken("layers/recurrent.yaml", '        why: "torch.nn.LSTM keeps two bias vectors per gate, b_ih and b_hh, '
+                  'where one would do"\n', "")
+    with pytest.raises(SpecError, match="'why' is a required property"):
+        list(load_spec_files(root, deep=False).kinds.values())
+    assert len(list((cache / "schema-passed").iterdir())) == len(passed)  # a failure is not remembered
+    cli.main(["validate", str(SPEC)])  # the deep check always checks, and remembers nothing
+    assert len(list((cache / "schema-passed").iterdir())) == len(passed)
+
+
+def test_an_unwritable_cache_only_costs_the_check(broken, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("PARAMSPEC_CACHE_DIR", str(blocker / "cache"))
+    assert load_spec_files(SPEC, deep=False).kind("LSTM").name == "LSTM"
 
 
 # ----------------------------------------------------------------------------- models
