@@ -36,6 +36,7 @@ class Built:
     extra: Any = None
     kwargs: dict[str, Any] = field(default_factory=dict)  # keyword arguments of the call (linen's deterministic)
     call: Callable[[Callable, tuple], Any] | None = None
+    totals: dict[str, int] = field(default_factory=dict)  # native totals read while building (linen's nn.tabulate)
 
     def invoke(self, f: Callable, xs: tuple) -> Any:
         """Call ``f`` (the object's forward, however a framework spells it) on ``xs``."""

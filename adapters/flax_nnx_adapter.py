@@ -22,7 +22,7 @@ from paramspec.errors import NotApplicable
 from paramspec.reading import Measurement, Reading, Tensor
 
 from .base import Adapter, Built, Input, call_text, channels_last, ints
-from .flax_common import conv_padding, conv_transpose_padding, pool_padding, pool_strides
+from .flax_common import conv_padding, conv_transpose_padding, pool_padding, pool_strides, shape_only_init
 from .jax_cost import abstract, measure_xla
 from .flax_nnx_models import FlaxNnxModels
 
@@ -161,7 +161,11 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
         ``nnx.eval_shape`` with a fixed-key stand-in, or with real rngs to materialize."""
         b = make()
         factory = b.obj
-        b.obj = factory(nnx.Rngs(0)) if materialize else nnx.eval_shape(lambda: factory(_FixedKeyRngs()))
+        if materialize:
+            b.obj = factory(nnx.Rngs(0))
+        else:
+            with shape_only_init():
+                b.obj = nnx.eval_shape(lambda: factory(_FixedKeyRngs()))
         return b
 
     def describe(self, built: Built) -> str:

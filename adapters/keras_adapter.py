@@ -11,6 +11,7 @@ allocated at any size. The model families are in ``keras_models.py``.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import keras
@@ -111,6 +112,26 @@ def sublayers(layer: Any):
 _NOISE = ("name", "trainable", "dtype", "seed", "autocast")
 
 
+def _config_without_tensorflow(layer: Any) -> dict:
+    """``layer.get_config()``, without the TensorFlow import it costs on another backend.
+
+    Keras's serializer asks ``isinstance(value, tf.TensorShape)`` (and DType, TypeSpec) of
+    each value, behind a lazy module that imports TensorFlow when it is installed: 2-3 s
+    of a cold count under ``KERAS_BACKEND=jax``. While TensorFlow is not imported, no value
+    can be a TensorFlow object, so for this one call the lazy module says it is unavailable.
+    """
+    from keras.src.saving import serialization_lib
+
+    lazy = getattr(serialization_lib, "tf", None)
+    if lazy is None or getattr(lazy, "_available", True) is not None or "tensorflow" in sys.modules:
+        return layer.get_config()
+    lazy._available = False
+    try:
+        return layer.get_config()
+    finally:
+        lazy._available = None
+
+
 def keras_call(layer: Any) -> str:
     """``Dense(units=10)``: a layer's class and each get_config() entry that differs from the
     constructor's default (the layer's own record of its arguments); nested layers likewise."""
@@ -122,7 +143,7 @@ def keras_call(layer: Any) -> str:
     if isinstance(layer, keras.layers.Bidirectional):
         return call_text(name, [keras_call(layer.forward_layer)])
     try:
-        config = layer.get_config()
+        config = _config_without_tensorflow(layer)
     except NotImplementedError:  # a composed layer without get_config: show its sublayers
         inner = [f"{k}={keras_call(v)}" for k, v in vars(layer).items()
                  if not k.startswith("_") and isinstance(v, keras.layers.Layer)]

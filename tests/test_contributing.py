@@ -117,4 +117,4 @@ def test_the_tox_check_asks_for_its_env(toy):
     from paramspec.frameworks import targets
 
     found = tox_mismatches((ROOT / "tox.ini").read_text(), targets(Path(toy["PARAMSPEC_SPEC_DIR"])))
-    assert found == ["no [testenv:toy] for target toy"]
+    assert found == ["no tox env runs `pytest -m framework` for target toy"]

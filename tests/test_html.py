@@ -257,7 +257,7 @@ def real_tools(spec, matrix: dict, built: dict, tmp_path) -> dict:
 
 @pytest.mark.browser
 def test_the_report_in_headless_chromium(tmp_path):
-    # The tools tox env sets PARAMSPEC_REQUIRE_BROWSER: there a missing browser fails, never skips.
+    # The torch tox env (its tools tests) sets PARAMSPEC_REQUIRE_BROWSER: there a missing browser fails, never skips.
     required = os.environ.get("PARAMSPEC_REQUIRE_BROWSER") == "1"
     if required:
         import torch

@@ -17,6 +17,7 @@ from typing import Sequence
 
 from ..errors import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NOT_APPLICABLE, EXIT_OK, FrameworkUnavailable,
                       NotApplicable, SpecError)
+from .. import frameworks as frameworks_module
 from . import audit, check, count, spec, tools
 
 PROG = "paramspec"
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # the command itself, a process of its own (see frameworks.FREEZE_AFTER_IMPORT)
+        frameworks_module.FREEZE_AFTER_IMPORT = True
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
