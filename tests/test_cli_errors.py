@@ -34,6 +34,9 @@ BAD = [
     (["check", "--kind", "Lienar"], "unknown kind 'Lienar' (did you mean Linear?)"),
     (["report", "/nonexistent/records.json"], "not a readable record file"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["check", "--jobs", "0"], "argument --jobs/-j: must be 1 or more, got 0"),
+    (["tools", "-j", "two"], "argument --jobs/-j: must be a whole number of processes, got 'two'"),
+    (["audit", "spec/courses/ch4_models.yaml", "--jobs", "-1"], "argument --jobs/-j: must be 1 or more, got -1"),
 ]
 
 

@@ -168,3 +168,17 @@ def test_the_committed_report_is_what_the_tools_read_now(tool):
             assert got[name] == want[name], (tool, case.id, name)
         checked += 1
     assert checked >= 4
+
+
+@pytest.mark.tools
+def test_tools_run_in_parallel_read_what_they_read_one_at_a_time():
+    """`--jobs 2` runs two tools' processes at once; the report is the same, row for row."""
+    def report(jobs: str) -> dict:
+        p = subprocess.run([sys.executable, "-m", "paramspec", "tools", "--tool", "torchinfo,thop", "--kind", "Linear",
+                            "--jobs", jobs, "--json", "-"], capture_output=True, text=True, cwd=ROOT)
+        assert p.returncode == 0, p.stderr[-800:]
+        return json.loads(p.stdout)
+
+    one, two = report("1"), report("2")
+    assert [t["tool"] for t in two["tools"]] == ["torchinfo", "thop"]
+    assert two["rows"] == one["rows"] and len(one["rows"]) >= 3

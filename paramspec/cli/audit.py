@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import EXIT_DISAGREE, EXIT_OK, SpecError
-from .common import add_outputs, child_failed, run_child, to_stdout, wanted_targets, write_outputs
+from .common import add_jobs, add_outputs, child_failed, run_children, to_stdout, wanted_targets, write_outputs
 
 
 def add_parser(sub) -> None:
@@ -21,6 +21,7 @@ def add_parser(sub) -> None:
     add_outputs(u, json="the full report", markdown="a review comment")
     u.add_argument("--exit-zero", action="store_true", help="exit 0 even when something is wrong (bad input still exits 2)")
     u.add_argument("--part-file", help=argparse.SUPPRESS)  # a child run: one target, in this process
+    add_jobs(u, "targets")
     u.set_defaults(func=run)
 
 
@@ -39,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
         parts[wanted[0]] = A.audit_target(course, wanted[0])
     else:
         with tempfile.TemporaryDirectory(prefix="paramspec-audit-") as tmp:
-            for t in wanted:
+            children = [(t, ["audit", str(args.course), "--framework", t, "--part-file", str(Path(tmp) / f"{t}.json")])
+                        for t in wanted]
+            for t, proc in zip(wanted, run_children(children, args.jobs)):
                 path = Path(tmp) / f"{t}.json"
-                proc = run_child(t, ["audit", str(args.course), "--framework", t, "--part-file", str(path)])
                 if proc.returncode != EXIT_OK or not path.exists():
                     raise child_failed(t, "audit", proc)
                 parts[t] = json.loads(path.read_text())

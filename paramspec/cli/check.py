@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from ..errors import EXIT_DISAGREE, EXIT_OK, SpecError
-from .common import add_outputs, child_failed, run_child, split, to_stdout, wanted_targets, write_outputs
+from .common import (add_jobs, add_outputs, child_failed, run_children, split, to_stdout, wanted_targets,
+                     write_outputs)
 
 
 def add_parsers(sub) -> None:
@@ -22,6 +23,7 @@ def add_parsers(sub) -> None:
     k.add_argument("--record-dir", help="write one record file per target here (default: a temporary folder)")
     k.add_argument("--record-file", help=argparse.SUPPRESS)  # a child run: one target, in this process
     k.add_argument("--quiet", action="store_true", help="do not print failure details")
+    add_jobs(k, "targets")
     k.add_argument("--no-flops", action="store_true",
                    help="count parameters only: do not measure each case's forward pass under the target's "
                         "compute counter (no FLOPs matrix)")
@@ -80,7 +82,7 @@ def run_check(args: argparse.Namespace) -> int:
         _, fails = _run_in_process(wanted[0], kinds, Path(args.record_file), args.quiet, not args.no_flops)
         return EXIT_DISAGREE if fails else EXIT_OK
     record_dir = Path(args.record_dir) if args.record_dir else Path(tempfile.mkdtemp(prefix="paramspec-"))
-    files = []
+    files, children = [], []
     for t in wanted:
         path = record_dir / f"{t}.json"
         if path.exists():
@@ -89,7 +91,9 @@ def run_check(args: argparse.Namespace) -> int:
                                                                                          else [])
         for k in kinds:
             argv += ["--kind", k]
-        proc = run_child(t, argv)
+        children.append((t, argv))
+    for (t, argv), proc in zip(children, run_children(children, args.jobs)):
+        path = Path(argv[argv.index("--record-file") + 1])
         lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(t)]
         print(lines[-1] if lines else f"{t}: exit {proc.returncode}", file=sys.stderr)
         if proc.returncode not in (EXIT_OK, EXIT_DISAGREE) or not path.exists():

@@ -7,11 +7,12 @@ when one goes to stdout, the command prints no table there, so stdout stays pars
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from ..errors import FrameworkUnavailable, SpecError
 
@@ -92,6 +93,47 @@ def run_child(target_name: str, argv: list[str]) -> subprocess.CompletedProcess:
     env = {**os.environ, **target(target_name).env,
            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
     return subprocess.run([sys.executable, "-m", "paramspec", *argv], env=env, capture_output=True, text=True)
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
+
+
+def add_jobs(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                   help=f"run up to N {what} at once, each in its own process (default: the number of CPUs)")
+
+
+def run_children(children: Sequence[tuple[str, list[str]]], jobs: int | None) -> Iterator[subprocess.CompletedProcess]:
+    """:func:`run_child` for each ``(target, argv)``, up to ``jobs`` at a time; the results
+    come back in the order given, each as soon as it and those before it are done.
+
+    Raises:
+        SpecError: ``--jobs`` below 1.
+    """
+    if jobs is not None and jobs < 1:
+        raise SpecError(f"--jobs must be 1 or more, got {jobs}")
+    return _run_children(children, max(1, min(jobs or os.cpu_count() or 1, len(children))))
+
+
+def _run_children(children: Sequence[tuple[str, list[str]]], n: int) -> Iterator[subprocess.CompletedProcess]:
+    if n == 1:
+        for t, argv in children:
+            yield run_child(t, argv)
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(n)
+    try:
+        futures = [pool.submit(run_child, t, argv) for t, argv in children]
+        for f in futures:
+            yield f.result()
+    finally:  # a failed child stops the run: those not started yet never start
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def child_failed(target_name: str, what: str, proc: subprocess.CompletedProcess) -> SpecError:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from ..errors import EXIT_OK, SpecError
-from .common import add_outputs, child_failed, run_child, split, to_stdout, write_outputs
+from .common import add_jobs, add_outputs, child_failed, run_children, split, to_stdout, write_outputs
 
 
 def add_parser(sub) -> None:
@@ -24,6 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--model", action="append", help="only these model families (repeatable)")
     p.add_argument("--record-dir", help="write one record file per tool here (default: a temporary folder)")
     p.add_argument("--record-file", help=argparse.SUPPRESS)  # a child run: one tool, in this process
+    add_jobs(p, "tools")
     add_outputs(p, json="the tools report", markdown="the tools report", html="the tools report")
     p.set_defaults(func=run_tools)
 
@@ -71,7 +72,7 @@ def run_tools(args: argparse.Namespace) -> int:
         _run_in_process(wanted[0], kinds, Path(args.record_file))
         return EXIT_OK
     record_dir = Path(args.record_dir) if args.record_dir else Path(tempfile.mkdtemp(prefix="paramspec-tools-"))
-    files = []
+    files, children = [], []
     for name in wanted:
         t = ts.tools[name]
         tgt = target(t.framework)
@@ -82,7 +83,9 @@ def run_tools(args: argparse.Namespace) -> int:
         if path.exists():
             path.unlink()
         argv = ["tools", "--tool", name, "--record-file", str(path)] + [a for k in kinds for a in ("--kind", k)]
-        proc = run_child(t.framework, argv)
+        children.append((name, t.framework, path, argv))
+    runs = run_children([(framework, argv) for _, framework, _, argv in children], args.jobs)
+    for (name, _, path, _), proc in zip(children, runs):
         lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(f"{name}:")]
         print(lines[-1] if lines else f"{name}: exit {proc.returncode}", file=sys.stderr)
         if proc.returncode != EXIT_OK or not path.exists():
