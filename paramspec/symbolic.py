@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import math
 from fractions import Fraction
 from typing import Mapping, Sequence
 
@@ -90,15 +91,52 @@ def _value(mono: tuple[str, ...], point: Mapping[str, int]) -> Fraction:
 
 def solve_exact(rows: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
     """The unique solution of an exactly determined (or consistent overdetermined) system,
-    by Gaussian elimination over the rationals; None when it is singular or inconsistent."""
+    exactly; None when it is singular or inconsistent.
+
+    Gauss-Jordan elimination in integers: each row is scaled to integers once, a row is
+    reduced by cross-multiplying with the pivot row and then divided by the gcd of its
+    entries, and only the answer is a fraction. The same answers as elimination over
+    ``Fraction`` (a test holds the two together), several times faster: the course audit
+    fits 85 configs of a 6-variable conv formula.
+    """
     n = len(rows[0]) if rows else 0
-    m = [list(r) + [b] for r, b in zip(rows, rhs)]
+    m: list[list[int]] = []
+    for r, b in zip(rows, rhs):
+        row = [Fraction(x) for x in (*r, b)]
+        scale = math.lcm(*(x.denominator for x in row))
+        m.append(_reduced([int(x * scale) for x in row]))
     pivot_row = 0
-    cols = []
     for col in range(n):
         pr = next((r for r in range(pivot_row, len(m)) if m[r][col] != 0), None)
         if pr is None:
             return None  # the points do not determine this coefficient
+        m[pivot_row], m[pr] = m[pr], m[pivot_row]
+        prow = m[pivot_row]
+        p = prow[col]
+        for r in range(len(m)):
+            f = m[r][col]
+            if r != pivot_row and f != 0:
+                m[r] = _reduced([a * p - f * b for a, b in zip(m[r], prow)])
+        pivot_row += 1
+    if any(all(x == 0 for x in row[:-1]) and row[-1] != 0 for row in m[pivot_row:]):
+        return None  # inconsistent: no polynomial of this form passes through every point
+    return [Fraction(m[i][-1], m[i][i]) for i in range(n)]
+
+
+def _reduced(row: list[int]) -> list[int]:
+    g = math.gcd(*row)
+    return [x // g for x in row] if g > 1 else row
+
+
+def _solve_fractions(rows: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
+    """Gauss-Jordan over ``Fraction``: the plain form of :func:`solve_exact`, kept as the test's reference."""
+    n = len(rows[0]) if rows else 0
+    m = [list(r) + [b] for r, b in zip(rows, rhs)]
+    pivot_row = 0
+    for col in range(n):
+        pr = next((r for r in range(pivot_row, len(m)) if m[r][col] != 0), None)
+        if pr is None:
+            return None
         m[pivot_row], m[pr] = m[pr], m[pivot_row]
         p = m[pivot_row][col]
         m[pivot_row] = [x / p for x in m[pivot_row]]
@@ -106,10 +144,9 @@ def solve_exact(rows: list[list[Fraction]], rhs: list[Fraction]) -> list[Fractio
             if r != pivot_row and m[r][col] != 0:
                 factor = m[r][col]
                 m[r] = [a - factor * b for a, b in zip(m[r], m[pivot_row])]
-        cols.append(col)
         pivot_row += 1
     if any(all(x == 0 for x in row[:-1]) and row[-1] != 0 for row in m[pivot_row:]):
-        return None  # inconsistent: no polynomial of this form passes through every point
+        return None
     return [m[i][-1] for i in range(n)]
 
 

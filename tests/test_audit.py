@@ -30,6 +30,30 @@ def test_fit_recovers_a_known_polynomial_exactly():
     assert symbolic.fit(points, values, ["a", "b"], 1) is None  # degree 1 cannot pass through them
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_integer_elimination_gives_what_elimination_over_fractions_gives(seed):
+    """solve_exact (integers, gcd-reduced) against plain Gauss-Jordan over Fraction, on square,
+    overdetermined, singular and inconsistent systems with fractional entries too."""
+    from fractions import Fraction
+
+    rng = random.Random(seed)
+    n = rng.randint(1, 7)
+    shape = rng.choice(["square", "over", "singular", "inconsistent"])
+    rows = [[Fraction(rng.randint(-9, 9), rng.choice([1, 1, 2, 3])) for _ in range(n)] for _ in range(n)]
+    x = [Fraction(rng.randint(-20, 20), rng.randint(1, 5)) for _ in range(n)]
+    if shape == "singular" and n > 1:
+        rows[-1] = [a + b for a, b in zip(rows[0], rows[1 % n])] if n > 2 else list(rows[0])
+    if shape in ("over", "inconsistent"):
+        rows += [[Fraction(rng.randint(-9, 9)) for _ in range(n)] for _ in range(3)]
+    rhs = [sum(a * b for a, b in zip(r, x)) for r in rows]
+    if shape == "inconsistent":
+        rhs[-1] += 1
+    got, want = symbolic.solve_exact(rows, rhs), symbolic._solve_fractions(rows, rhs)
+    assert got == want
+    if want is not None and shape in ("square", "over"):
+        assert got == x
+
+
 def test_a_difference_that_is_no_polynomial_is_said_to_be_so():
     course = A.Course("t", "t", "", "", [])
     entry = A.Entry("floor", A.parse("n"), "params", None, None, {"n": "n"}, {}, (), max_degree=2)
