@@ -159,7 +159,8 @@ def from_checkout() -> bool:
     """Whether paramspec runs from this checkout (not installed), as in a bare dev setup."""
     import paramspec
 
-    return Path(paramspec.__file__).resolve().is_relative_to(ROOT)
+    # the checkout's own paramspec/: an installed copy under ROOT/.tox/ (tox's envs) is not the checkout
+    return Path(paramspec.__file__).resolve().parent == (ROOT / "paramspec").resolve()
 
 
 def subprocess_env(extra: dict | None = None) -> dict:
