@@ -39,7 +39,12 @@ def test_the_installed_distribution_adds_only_paramspec():
     """Under tox the package is installed from its wheel; in a bare checkout it is not."""
     if from_checkout():
         pytest.skip("paramspec runs from the checkout: no wheel is installed to inspect (tox installs one)")
-    dist = importlib.metadata.distribution("paramspec")
+    import paramspec
+
+    # the dist-info beside the imported package (a build leaves paramspec.egg-info in the
+    # checkout, which importlib.metadata would find first from the checkout's folder)
+    site = str(Path(paramspec.__file__).resolve().parent.parent)
+    dist = next(importlib.metadata.distributions(name="paramspec", path=[site]))
     tops = {Path(str(f)).parts[0] for f in dist.files or () if not str(f).startswith("..")}
     assert tops == {"paramspec", f"paramspec-{dist.version}.dist-info"}, tops
     files = {str(f) for f in dist.files}
