@@ -272,7 +272,7 @@ def load_spec_files(root: Path, groups: Iterable[str] = GROUPS, deep: bool = Tru
                 if raw["kind"] in entries:
                     raise SpecError(f"kind {raw['kind']!r} is also defined in {entries[raw['kind']][1]}", rel)
                 entries[raw["kind"]] = (raw, rel, group)
-    checked: set[str] = {rel for rel in files} if deep else set()
+    checked: set[str] = set(files) if deep else set()  # files whose schema check has run
     ids: dict[str, str] = {}
 
     def check(name: str) -> Kind:
@@ -287,7 +287,7 @@ def load_spec_files(root: Path, groups: Iterable[str] = GROUPS, deep: bool = Tru
     kinds = KindTable(entries, check)
     if deep:
         for name in kinds:
-            kinds[name]
+            kinds[name]  # parsed and checked now
     return Spec(root, kinds, frameworks, digest.hexdigest()[:16], counters)
 
 
