@@ -36,6 +36,7 @@ class Built:
     extra: Any = None
     kwargs: dict[str, Any] = field(default_factory=dict)  # keyword arguments of the call (linen's deterministic)
     call: Callable[[Callable, tuple], Any] | None = None
+    native: bool = True  # whether the framework's own totals will be read (Adapter.build's `native`)
     totals: dict[str, int] = field(default_factory=dict)  # native totals read while building (linen's nn.tabulate)
 
     def invoke(self, f: Callable, xs: tuple) -> Any:
@@ -58,10 +59,12 @@ class Adapter:
         return Source("framework", self.target, self.version(), self.framework)
 
     def build(self, kind: str, values: Mapping[str, Any], inputs: tuple[Input, ...] | None = None, *,
-              materialize: bool = False) -> Built:
+              materialize: bool = False, native: bool = True) -> Built:
         """Build ``kind`` from resolved spec variables for ``inputs`` (in torch's layout; by
         default the kind's own ``inputs`` in the spec), abstractly unless ``materialize``. A
-        builder gets them in the framework's layout (:meth:`layout`) as ``x``.
+        builder gets them in the framework's layout (:meth:`layout`) as ``x``. ``native=False``
+        says the framework's own totals will not be read (``Built.native``), so an adapter that
+        reads them while building (linen's ``nn.tabulate``) need not.
 
         Raises:
             NotApplicable: the framework has no such layer or option.
@@ -74,8 +77,13 @@ class Adapter:
             inputs = spec_kind.inputs_for(values) if spec_kind.inputs else ()
         v = SimpleNamespace(**values)
         xs = tuple(self.layout(i) for i in inputs)
+        def make() -> Built:
+            b = builder(v, xs)
+            b.native = native
+            return b
+
         try:
-            b = self.construct(lambda: builder(v, xs), materialize)
+            b = self.construct(make, materialize)
         except Exception as e:
             limit = self.beyond_limit(e, values)
             if limit is None:

@@ -213,7 +213,7 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
 
     def construct(self, make, materialize: bool) -> Built:
         b = make()
-        if not materialize and b.inputs:
+        if not materialize and b.inputs and b.native:
             try:  # the variables and linen's own total from one trace (tabulate_variables)
                 b.extra, b.totals["nn.tabulate"] = tabulate_variables(b.obj, b.inputs, b.kwargs)
                 return b

@@ -43,7 +43,7 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
     source = Source("framework", t.name, ad.version(), t.framework)
     declared = case.not_applicable_reason(t.framework)
     try:
-        built = ad.build(case.kind.name, case.values, case.inputs() if case.kind.inputs else ())
+        built = ad.build(case.kind.name, case.values, case.inputs() if case.kind.inputs else (), native=native)
     except NotApplicable as e:
         if declared:
             return not_applicable(case, source, declared, e.reason)
