@@ -10,8 +10,7 @@ Usage: python bench/flops.py [TARGET ...] [--all] [--native]
   ``jax.eval_shape`` of ``init``, Keras's ``StatelessScope``) and the forward pass lowered over
   ``jax.ShapeDtypeStruct`` arguments, never compiled: XLA's cost analysis of it
   (``adapters/jax_cost.py``). flax-nnx is the default JAX target: of the three it is the
-  fastest and the smallest (keras-jax also imports TensorFlow when it is installed: Keras's
-  get_config serializer checks for it), and all three read the same figures.
+  fastest and the smallest, and all three read the same figures.
   Any other target of spec/frameworks.yaml can be named (``keras``: TensorFlow's profiler).
 
 XLA's figure beyond the matmul part is approximate at this size: HloCostAnalysis sums in
