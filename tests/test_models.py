@@ -112,8 +112,9 @@ def small_builds():
 
 @pytest.mark.parametrize("name, config", small_builds())
 def test_abstract_builds_read_like_materialized_ones(name, config, adapter_for):
-    """Meta device, StatelessScope and eval_shape (with nnx's fixed-key rngs) change nothing
-    a reading sees: the same tensors, shapes and totals as a build with real weights."""
+    """Meta device, StatelessScope and eval_shape (with nnx's fixed-key rngs, and no random
+    draws) change nothing a reading sees: the same tensors, shapes and totals as a build with
+    real weights."""
     from paramspec.configs import resolve_case
 
     ad = adapter_for(name)
@@ -125,3 +126,6 @@ def test_abstract_builds_read_like_materialized_ones(name, config, adapter_for):
         strip = (lambda ts: [(t.name, t.shape, t.trainable, t.shared_with, t.embedding) for t in ts])
     assert strip(abstract.tensors) == strip(real.tensors)
     assert abstract.native == real.native
+    # a build told its totals will not be read (linen: a plain init, not nn.tabulate's trace) reads the same
+    plain = ad.read(ad.build(case.kind.name, case.values, native=False))
+    assert strip(plain.tensors) == strip(abstract.tensors) and plain.native == abstract.native
