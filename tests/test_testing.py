@@ -1,4 +1,6 @@
 """paramspec.testing.assert_param_count and its pytest fixture, on objects built here natively."""
+import functools
+
 import pytest
 
 from paramspec.frameworks import target
@@ -6,8 +8,10 @@ from paramspec.frameworks import target
 pytestmark = pytest.mark.framework
 
 
+@functools.lru_cache(maxsize=None)
 def lstm_300_128(target_name):
-    """LSTM(300 -> 128) as each framework's own user would build it, with real weights."""
+    """LSTM(300 -> 128) as each framework's own user would build it, with real weights (built
+    once per target: linen's real init compiles for seconds, and the tests only read it)."""
     fw = target(target_name).framework
     if fw == "torch":
         import torch
