@@ -77,6 +77,7 @@ class Adapter:
             inputs = spec_kind.inputs_for(values) if spec_kind.inputs else ()
         v = SimpleNamespace(**values)
         xs = tuple(self.layout(i) for i in inputs)
+
         def make() -> Built:
             b = builder(v, xs)
             b.native = native

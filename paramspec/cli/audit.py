@@ -40,10 +40,10 @@ def run(args: argparse.Namespace) -> int:
         parts[wanted[0]] = A.audit_target(course, wanted[0])
     else:
         with tempfile.TemporaryDirectory(prefix="paramspec-audit-") as tmp:
-            children = [(t, ["audit", str(args.course), "--framework", t, "--part-file", str(Path(tmp) / f"{t}.json")])
-                        for t in wanted]
-            for t, proc in zip(wanted, run_children(children, args.jobs)):
-                path = Path(tmp) / f"{t}.json"
+            paths = [Path(tmp) / f"{t}.json" for t in wanted]
+            children = [(t, ["audit", str(args.course), "--framework", t, "--part-file", str(path)])
+                        for t, path in zip(wanted, paths)]
+            for t, path, proc in zip(wanted, paths, run_children(children, args.jobs)):
                 if proc.returncode != EXIT_OK or not path.exists():
                     raise child_failed(t, "audit", proc)
                 parts[t] = json.loads(path.read_text())

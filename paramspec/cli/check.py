@@ -82,7 +82,7 @@ def run_check(args: argparse.Namespace) -> int:
         _, fails = _run_in_process(wanted[0], kinds, Path(args.record_file), args.quiet, not args.no_flops)
         return EXIT_DISAGREE if fails else EXIT_OK
     record_dir = Path(args.record_dir) if args.record_dir else Path(tempfile.mkdtemp(prefix="paramspec-"))
-    files, children = [], []
+    files, children, paths = [], [], []
     for t in wanted:
         path = record_dir / f"{t}.json"
         if path.exists():
@@ -92,8 +92,8 @@ def run_check(args: argparse.Namespace) -> int:
         for k in kinds:
             argv += ["--kind", k]
         children.append((t, argv))
-    for (t, argv), proc in zip(children, run_children(children, args.jobs)):
-        path = Path(argv[argv.index("--record-file") + 1])
+        paths.append(path)
+    for (t, _), path, proc in zip(children, paths, run_children(children, args.jobs)):
         lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(t)]
         print(lines[-1] if lines else f"{t}: exit {proc.returncode}", file=sys.stderr)
         if proc.returncode not in (EXIT_OK, EXIT_DISAGREE) or not path.exists():

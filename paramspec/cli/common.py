@@ -120,18 +120,10 @@ def add_jobs(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def run_children(children: Sequence[tuple[str, list[str]]], jobs: int | None) -> Iterator[subprocess.CompletedProcess]:
-    """:func:`run_child` for each ``(target, argv)``, up to ``jobs`` at a time; the results
-    come back in the order given, each as soon as it and those before it are done.
-
-    Raises:
-        SpecError: ``--jobs`` below 1.
-    """
-    if jobs is not None and jobs < 1:
-        raise SpecError(f"--jobs must be 1 or more, got {jobs}")
-    return _run_children(children, max(1, min(jobs or os.cpu_count() or 1, len(children))))
-
-
-def _run_children(children: Sequence[tuple[str, list[str]]], n: int) -> Iterator[subprocess.CompletedProcess]:
+    """:func:`run_child` for each ``(target, argv)``, up to ``jobs`` at a time (``--jobs``, which
+    argparse holds to 1 or more; None: the CPUs); the results come back in the order given,
+    each as soon as it and those before it are done."""
+    n = max(1, min(jobs or os.cpu_count() or 1, len(children)))
     if n == 1:
         for t, argv in children:
             yield run_child(t, argv)
