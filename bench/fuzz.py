@@ -20,6 +20,7 @@ of the same grammar. Printed per surface: inputs, failures, the slowest input, p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import random
@@ -221,7 +222,7 @@ def surfaces(work: Path) -> dict[str, Callable[[random.Random], tuple[str, Calla
             from paramspec.cli import main
 
             out, err = io.StringIO(), io.StringIO()
-            with redirect_stdout(out), redirect_stderr(err):
+            with redirect_stdout(out), redirect_stderr(err), contextlib.chdir(work):  # `--json batch=x` writes a file
                 code = main(args)
             lines = [ln for ln in err.getvalue().splitlines() if ln.strip()]
             if code not in (0, 1, 2, 3) or "Traceback" in err.getvalue() or (code == 2 and len(lines) != 1):

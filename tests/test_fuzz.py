@@ -7,9 +7,11 @@ one line on stderr, never a traceback and never 4 (an internal error); nothing t
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import random
 import sys
+import tempfile
 import zipfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -86,7 +88,8 @@ def test_any_argv_exits_0_to_3_with_one_line(words, command):
 
     argv = [command, *words] + (["-f", "formula"] if command == "count" else [])
     out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
+    # in a scratch folder: an argv such as `--json batch=x` writes its report where it runs
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), redirect_stdout(out), redirect_stderr(err):
         code = main(argv)
     assert code in (0, 1, 2, 3), (argv, err.getvalue())
     assert "Traceback" not in err.getvalue()
