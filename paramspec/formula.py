@@ -61,18 +61,20 @@ _ALLOWED_NODES = (
 )
 
 
-def _num(v: Value, what: str) -> Fraction | int:
+def _num(v: Value, what: str | Callable[[], str]) -> Fraction | int:
+    """``v`` as a number; else a FormulaError naming ``what`` (text, or a function giving it: the
+    source segment of a node is found only when there is an error to report)."""
     if isinstance(v, bool):
         return int(v)
     if isinstance(v, (int, Fraction)):
         return v
-    raise FormulaError(f"{what} is not a number (got {_show(v)})")
+    raise FormulaError(f"{what() if callable(what) else what} is not a number (got {_show(v)})")
 
 
-def _seq(v: Value, what: str) -> tuple:
+def _seq(v: Value, what: str | Callable[[], str]) -> tuple:
     if isinstance(v, (tuple, list)):
         return tuple(v)
-    raise FormulaError(f"{what} is not a list (got {_show(v)})")
+    raise FormulaError(f"{what() if callable(what) else what} is not a list (got {_show(v)})")
 
 
 def _show(v: Value) -> str:
@@ -317,10 +319,10 @@ class _Interpreter:
             raise FormulaError(f"`{self.text[:60]}` nests too deeply") from None
 
     def ev(self, node: ast.AST) -> Value:
-        meth = getattr(self, "ev_" + type(node).__name__, None)
+        meth = _DISPATCH.get(type(node))
         if meth is None:  # the parser's whitelist makes this unreachable
             raise FormulaError(f"`{_segment(self.text, node)}` is not allowed in a formula")
-        return meth(node)
+        return meth(self, node)
 
     def ev_Constant(self, node: ast.Constant) -> Value:
         v = node.value
@@ -332,11 +334,13 @@ class _Interpreter:
         return v
 
     def ev_Name(self, node: ast.Name) -> Value:
-        if node.id not in self.env:
+        try:
+            v = self.env[node.id]  # one lookup: a formula reads names many times (validate: ~10^6)
+        except KeyError:
             if node.id in ("True", "False"):
                 return int(node.id == "True")
-            raise FormulaError(f"unknown variable `{node.id}` in `{self.text}`")
-        return _coerce(self.env[node.id], node.id)
+            raise FormulaError(f"unknown variable `{node.id}` in `{self.text}`") from None
+        return _coerce(v, node.id)
 
     def ev_List(self, node: ast.List) -> Value:
         return tuple(self.ev(e) for e in node.elts)
@@ -344,7 +348,7 @@ class _Interpreter:
     ev_Tuple = ev_List
 
     def ev_Subscript(self, node: ast.Subscript) -> Value:
-        seq = _seq(self.ev(node.value), f"`{_segment(self.text, node.value)}`")
+        seq = _seq(self.ev(node.value), lambda: f"`{_segment(self.text, node.value)}`")
         if isinstance(node.slice, ast.Slice):
             raise FormulaError(f"slices are not allowed: `{_segment(self.text, node)}`")
         idx = self.ev(node.slice)
@@ -356,7 +360,7 @@ class _Interpreter:
         v = self.ev(node.operand)
         if isinstance(node.op, ast.Not):
             return int(not _truth(v))
-        v = _num(v, f"`{_segment(self.text, node.operand)}`")
+        v = _num(v, lambda: f"`{_segment(self.text, node.operand)}`")
         return -v if isinstance(node.op, ast.USub) else v
 
     def ev_BinOp(self, node: ast.BinOp) -> Value:
@@ -366,13 +370,15 @@ class _Interpreter:
         if type(a) is int and type(b) is int and op in (ast.Add, ast.Sub, ast.Mult):
             r = a + b if op is ast.Add else (a - b if op is ast.Sub else a * b)
             return r if r.bit_length() <= MAX_BITS else _norm(r)
-        seg = _segment(self.text, node)
+        def seg() -> str:  # the source text, for an error message only
+            return _segment(self.text, node)
+
         if op is ast.Add and isinstance(a, tuple) and isinstance(b, tuple):  # list concatenation
             if len(a) + len(b) > MAX_LIST:
-                raise FormulaError(f"`{seg}` makes a list longer than {MAX_LIST:,}")
+                raise FormulaError(f"`{seg()}` makes a list longer than {MAX_LIST:,}")
             return a + b
-        a = _num(a, f"the left side of `{seg}`")
-        b = _num(b, f"the right side of `{seg}`")
+        a = _num(a, lambda: f"the left side of `{seg()}`")
+        b = _num(b, lambda: f"the right side of `{seg()}`")
         if op is ast.Add:
             r = a + b
         elif op is ast.Sub:
@@ -381,13 +387,13 @@ class _Interpreter:
             r = a * b
         elif op in (ast.Div, ast.FloorDiv, ast.Mod):
             if b == 0:
-                raise FormulaError(f"division by zero in `{seg}`")
+                raise FormulaError(f"division by zero in `{seg()}`")
             r = Fraction(a) / b if op is ast.Div else (a // b if op is ast.FloorDiv else a % b)
         else:  # Pow
             if isinstance(b, Fraction) or not 0 <= b <= MAX_EXPONENT:
-                raise FormulaError(f"`**` takes a whole exponent in 0..{MAX_EXPONENT}: `{seg}`")
+                raise FormulaError(f"`**` takes a whole exponent in 0..{MAX_EXPONENT}: `{seg()}`")
             if abs(a) > 1 and math.log2(abs(float(a))) * b > MAX_BITS:
-                raise FormulaError(f"`{seg}` grows beyond the size limit")
+                raise FormulaError(f"`{seg()}` grows beyond the size limit")
             r = a ** b
         return _norm(r)
 
@@ -448,7 +454,7 @@ class _Interpreter:
                 raise FormulaError(f"range() of {hi - lo} steps is over the limit of {MAX_RANGE}")
             items: tuple = tuple(range(lo, hi))
         else:
-            items = _seq(self.ev(comp.iter), f"`{_segment(self.text, comp.iter)}`")
+            items = _seq(self.ev(comp.iter), lambda: f"`{_segment(self.text, comp.iter)}`")
         saved = self.env.maps[0].get(var, _MISSING)
         out = []
         try:
@@ -465,6 +471,10 @@ class _Interpreter:
 
 
 _MISSING = object()
+# the interpreter's method for each node type the parser lets through (ev_BinOp for ast.BinOp, ...)
+_DISPATCH: dict[type, Callable[[_Interpreter, Any], Value]] = {
+    getattr(ast, name[3:]): fn for name, fn in vars(_Interpreter).items()
+    if name.startswith("ev_") and name != "ev_generator" and isinstance(getattr(ast, name[3:], None), type)}
 
 
 def _truth(v: Value) -> bool:
