@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -48,18 +49,37 @@ _INITIALIZERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "
 
 
 @contextlib.contextmanager
-def _no_init():
-    """No weight initializer runs while a module is built on the meta device: there is nothing
-    to initialize, and the first one (a random op on a meta tensor) imports torch._dynamo,
-    about 2 s of a cold ``paramspec count``. Shapes, dtypes and parameters are unchanged."""
+def _initializers_replaced(stand_in: Callable[..., Any]) -> Iterator[None]:
     saved = {name: getattr(nn.init, name) for name in _INITIALIZERS if hasattr(nn.init, name)}
     try:
         for name in saved:
-            setattr(nn.init, name, _unchanged)
+            setattr(nn.init, name, stand_in)
         yield
     finally:
         for name, f in saved.items():
             setattr(nn.init, name, f)
+
+
+def _no_init():
+    """No weight initializer runs while a module is built on the meta device: there is nothing
+    to initialize, and the first one (a random op on a meta tensor) imports torch._dynamo,
+    about 2 s of a cold ``paramspec count``. Shapes, dtypes and parameters are unchanged."""
+    return _initializers_replaced(_unchanged)
+
+
+def zero_init():
+    """While a real (CPU) module is built, torch.nn.init's initializers fill zeros instead of
+    drawing random numbers. For a count that reads shapes only, such as a counting tool's
+    (torchinfo, thop, ...): drawing VGG-16's 138 million weights took about 2 s of each tool's
+    9 s run. Shapes, dtypes, parameters and buffers are unchanged (buffers are not set by
+    torch.nn.init: BatchNorm's running variance is still ones); only the weights' values are
+    zeros, so a forward pass stays finite."""
+    return _initializers_replaced(_zeros)
+
+
+def _zeros(tensor, *args, **kwargs):
+    with torch.no_grad():
+        return tensor.zero_()
 
 
 def _unchanged(tensor, *args, **kwargs):

@@ -7,8 +7,8 @@ Usage:
 
 Per env: the env is installed first (`tox -e ENV --notest`, not timed), then its commands run
 with `--skip-pkg-install` and are timed end to end; pytest's own figures are printed beside
-it, one per pytest run (the flax env runs linen, then nnx; the torch env runs the torch
-target, then the tools tests).
+it, one per pytest run (keras-flax runs keras, keras-jax, linen, then nnx; the torch env runs
+the torch target and the tools tests in one run, then the tools' full run).
 
 --whole clones HEAD into a temporary folder, runs the README's second command there (the
 package registries' files are on this machine's disk, so there is no download cache to
@@ -17,8 +17,9 @@ warm), and prints tox's own summary (each env's setup and command seconds) and t
 Recorded on 2 cores (AMD EPYC), 24 GiB, Python 3.11.7 (README, "Figures"):
   before (8651f75, one env per target, flax installed twice): tox 644 s; setup 246 s
   after one env per install (3487827): tox 515 s; setup 179 s
-  after --jobs, one trace per linen build and integer fitting (HEAD), serial and `tox p`:
-  see the README
+  after --jobs, one trace per linen build and integer fitting (61e46e5): tox 368-396 s
+  after keras-flax (one install for Keras and Flax), one pytest run for torch and its tools,
+  zero-filled tools' builds (HEAD): see the README
 """
 from __future__ import annotations
 

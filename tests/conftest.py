@@ -54,6 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(plugin, "paramspec")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser and tools tests first (each is long: a browser, or tools' processes): under
+    pytest-xdist's work stealing a long test started last is a tail that one core runs alone."""
+    items.sort(key=lambda item: not (item.get_closest_marker("browser") or item.get_closest_marker("tools")))
+
+
 _RECORDS: dict[str, list] = {}
 
 

@@ -37,8 +37,8 @@ def framework_runs(cfg: configparser.ConfigParser) -> dict[str, list[tuple[str, 
                 while words and "=" in words[0]:
                     key, value = words.pop(0).split("=", 1)
                     local[key] = value
-            if words[:3] != ["pytest", "-m", "framework"]:
-                continue
+            if words[:2] != ["pytest", "-m"] or len(words) < 3 or "framework" not in words[2].split(" or "):
+                continue  # not a run of the framework tests (`-m framework`, or `-m "framework or tools"`)
             for name in filter(None, (t.strip() for t in local.get("PARAMSPEC_FRAMEWORKS", "").split(","))):
                 runs.setdefault(name, []).append((section.removeprefix("testenv:"), local))
     return runs
@@ -87,9 +87,24 @@ def test_the_check_finds_a_missing_env():
 
 
 def test_the_check_reads_a_shared_env_and_finds_a_missing_extra():
-    ini = (ROOT / "tox.ini").read_text().replace("extras = flax\n", "extras = torch\n")
-    assert tox_mismatches(ini, targets()) == ["[testenv:flax] does not install the extra 'flax' of flax-linen",
-                                              "[testenv:flax] does not install the extra 'flax' of flax-nnx"]
+    ini = (ROOT / "tox.ini").read_text()
+    assert "    keras-jax\n    flax\n" in ini
+    ini = ini.replace("    keras-jax\n    flax\n", "    keras-jax\n    torch\n")
+    assert tox_mismatches(ini, targets()) == [
+        "[testenv:keras-flax] does not install the extra 'flax' of flax-linen",
+        "[testenv:keras-flax] does not install the extra 'flax' of flax-nnx"]
+
+
+def test_the_check_reads_a_command_that_sets_the_backend():
+    ini = (ROOT / "tox.ini").read_text().replace("env KERAS_BACKEND=jax PARAMSPEC_FRAMEWORKS=keras-jax",
+                                                 "env PARAMSPEC_FRAMEWORKS=keras-jax")
+    assert tox_mismatches(ini, targets()) == ["[testenv:keras-flax] does not set KERAS_BACKEND = jax for keras-jax"]
+
+
+def test_the_check_reads_a_marker_expression_with_the_framework_tests():
+    ini = (ROOT / "tox.ini").read_text().replace('pytest -m "framework or tools or browser"', 'pytest -m "tools"')
+    assert tox_mismatches(ini, targets()) == ["no tox env runs `pytest -m framework` for target torch",
+                                              "env_list names torch, which tests no target"]
 
 
 def test_every_extra_named_in_frameworks_yaml_exists():

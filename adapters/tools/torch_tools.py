@@ -1,7 +1,7 @@
 """Runners for the PyTorch counting tools: each builds the case with the torch adapter (real
-weights, eval mode; ``freeze`` sets ``requires_grad=False`` on the named submodules), makes a
-real input (token ids within the vocabulary, else standard normal values), and calls the tool
-as its README shows.
+CPU tensors, which the initializers fill with zeros: the tools read shapes; eval mode;
+``freeze`` sets ``requires_grad=False`` on the named submodules), makes a real input (token
+ids within the vocabulary, else standard normal values), and calls the tool as its README shows.
 
 The true counts the spec's formulas cannot know are read from the module itself, not from the
 tool: ``root`` (the root module's own parameters, ``recurse=False``) and ``frozen``.
@@ -32,7 +32,10 @@ def version(tool: Tool) -> str:
 def prepare(case, freeze: tuple[str, ...]) -> tuple[nn.Module, tuple, Any, dict[str, int]]:
     """The module (real weights, eval mode, ``freeze`` applied), its real inputs, the build,
     and the true counts the spec cannot know (``root``, ``frozen``)."""
-    built = adapter("torch").build(case.kind.name, case.values, case.inputs(), materialize=True)
+    from ..torch_adapter import zero_init
+
+    with zero_init():  # the tools read shapes, not values: no random draws (adapters/torch_adapter.py)
+        built = adapter("torch").build(case.kind.name, case.values, case.inputs(), materialize=True)
     module: nn.Module = built.obj.eval()
     for name in freeze:
         module.get_submodule(name).requires_grad_(False)
