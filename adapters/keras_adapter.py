@@ -10,9 +10,10 @@ allocated at any size. The model families are in ``keras_models.py``.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 import keras
 
@@ -112,24 +113,35 @@ def sublayers(layer: Any):
 _NOISE = ("name", "trainable", "dtype", "seed", "autocast")
 
 
-def _config_without_tensorflow(layer: Any) -> dict:
-    """``layer.get_config()``, without the TensorFlow import it costs on another backend.
+@contextlib.contextmanager
+def without_tensorflow() -> Iterator[None]:
+    """No TensorFlow import from Keras's serializer on another backend.
 
     Keras's serializer asks ``isinstance(value, tf.TensorShape)`` (and DType, TypeSpec) of
     each value, behind a lazy module that imports TensorFlow when it is installed: 2-3 s
-    of a cold count under ``KERAS_BACKEND=jax``. While TensorFlow is not imported, no value
-    can be a TensorFlow object, so for this one call the lazy module says it is unavailable.
+    of a cold count under ``KERAS_BACKEND=jax``, and of each test process where TensorFlow is
+    installed beside JAX (``get_config()``, and ``Bidirectional``, which serializes the layer
+    it wraps). While TensorFlow is not imported, no value can be a TensorFlow object, so
+    inside this block the lazy module says it is unavailable; on the TensorFlow backend, or
+    once TensorFlow is imported, it changes nothing.
     """
     from keras.src.saving import serialization_lib
 
     lazy = getattr(serialization_lib, "tf", None)
     if lazy is None or getattr(lazy, "_available", True) is not None or "tensorflow" in sys.modules:
-        return layer.get_config()
+        yield
+        return
     lazy._available = False
     try:
-        return layer.get_config()
+        yield
     finally:
         lazy._available = None
+
+
+def _config_without_tensorflow(layer: Any) -> dict:
+    """``layer.get_config()``, without the TensorFlow import it costs on another backend."""
+    with without_tensorflow():
+        return layer.get_config()
 
 
 def keras_call(layer: Any) -> str:
@@ -173,9 +185,10 @@ class KerasAdapter(KerasModels, Adapter):
         # deferred variables in its global state on either backend; clear_session() drops that
         # list (and the name counters), so no later StatelessScope exit initializes these weights.
         if materialize:  # real variables, initialized
-            return make()
+            with without_tensorflow():
+                return make()
         try:
-            with keras.StatelessScope(initialize_variables=False):
+            with without_tensorflow(), keras.StatelessScope(initialize_variables=False):
                 return make()
         finally:
             keras.backend.clear_session(free_memory=False)

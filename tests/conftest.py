@@ -67,7 +67,7 @@ def _targets_for(metafunc: pytest.Metafunc) -> list[str]:
     only = metafunc.definition.get_closest_marker("only")
     if only is None:
         return TARGET_NAMES
-    return [t for t in TARGET_NAMES if target(t).framework in only.args]
+    return [t for t in TARGET_NAMES if target(t).framework in only.args or t in only.args]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
