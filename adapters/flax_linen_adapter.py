@@ -246,14 +246,20 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
 
     # ------------------------------------------------------------------ measure
     def measure(self, built: Built, breakdown: bool = True) -> Measurement:
-        """XLA's cost of ``module.apply`` over the abstract variables and inputs (never compiled)."""
+        """XLA's cost of ``module.apply`` over the abstract variables and inputs (never compiled).
+
+        In ``apply``, linen checks each existing parameter's shape against its initializer's,
+        which it traces under ``jax.eval_shape`` (``Scope.param``): the initializers draw no
+        random numbers there (:func:`shape_only_init`), as in an abstract build. The forward
+        pass's own trace, and so its cost, is unchanged."""
         module, kwargs = built.obj, built.kwargs
 
         def forward(variables, *xs):
             return module.apply(variables, *xs, **kwargs)
 
-        return measure_xla(forward, (dict(built.extra), *map(abstract, built.inputs)), self.version(), built.inputs,
-                           breakdown)
+        with shape_only_init():
+            return measure_xla(forward, (dict(built.extra), *map(abstract, built.inputs)), self.version(),
+                               built.inputs, breakdown)
 
     def layout(self, x: Input) -> Input:
         return channels_last(x)
