@@ -184,14 +184,14 @@ class KerasAdapter(KerasModels, Adapter):
         # exit (allocating and, under JAX, jit-compiling each initializer). Keras registers the
         # deferred variables in its global state on either backend; clear_session() drops that
         # list (and the name counters), so no later StatelessScope exit initializes these weights.
-        if materialize:  # real variables, initialized
-            with without_tensorflow():
+        with without_tensorflow():
+            if materialize:  # real variables, initialized
                 return make()
-        try:
-            with without_tensorflow(), keras.StatelessScope(initialize_variables=False):
-                return make()
-        finally:
-            keras.backend.clear_session(free_memory=False)
+            try:
+                with keras.StatelessScope(initialize_variables=False):
+                    return make()
+            finally:
+                keras.backend.clear_session(free_memory=False)
 
     def describe(self, built: Built) -> str:
         shapes = ", ".join(shape_text(i.shape) for i in built.inputs)

@@ -30,8 +30,8 @@ def version(tool: Tool) -> str:
 
 
 def prepare(case, freeze: tuple[str, ...]) -> tuple[nn.Module, tuple, Any, dict[str, int]]:
-    """The module (real weights, eval mode, ``freeze`` applied), its real inputs, the build,
-    and the true counts the spec cannot know (``root``, ``frozen``)."""
+    """The module (real CPU tensors, zero-filled; eval mode; ``freeze`` applied), its real
+    inputs, the build, and the true counts the spec cannot know (``root``, ``frozen``)."""
     from ..torch_adapter import zero_init
 
     with zero_init():  # the tools read shapes, not values: no random draws (adapters/torch_adapter.py)
