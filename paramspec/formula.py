@@ -474,7 +474,7 @@ _MISSING = object()
 # the interpreter's method for each node type the parser lets through (ev_BinOp for ast.BinOp, ...)
 _DISPATCH: dict[type, Callable[[_Interpreter, Any], Value]] = {
     getattr(ast, name[3:]): fn for name, fn in vars(_Interpreter).items()
-    if name.startswith("ev_") and name != "ev_generator" and isinstance(getattr(ast, name[3:], None), type)}
+    if name.startswith("ev_") and isinstance(getattr(ast, name[3:], None), type)}
 
 
 def _truth(v: Value) -> bool:
