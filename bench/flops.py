@@ -79,14 +79,14 @@ for name in ("build", "read", "measure"):
 t0 = time.perf_counter()
 r = count(config, framework=target, native=native, measure=True)
 t_count = time.perf_counter() - t0
-f = r.flops
-mm = r.quantities.get("flops.matmul")
+f = r.compute
+mm = f.quantities.get("matmul")
 print(json.dumps({
-    "counter": r.compute.get("counter"), "counter_name": r.compute.get("counter_name"), "version": r.framework_version,
+    "counter": f.counter, "counter_name": f.counter_name, "version": r.framework_version,
     "measured": f.measured, "matmul": f.matmul, "rest": f.remainder, "compares": f.compares,
     "expected": f.expected, "expected_matmul": mm.expected if mm else None,
     "expected_formula": mm.formula if mm else None, "macs": f.macs, "agrees": f.agrees,
-    "verdict": r.verdict, "problems": r.problems, "params": r.params,
+    "verdict": r.verdict, "problems": r.all_problems, "params": r.params,
     "import_s": t_import, "count_s": t_count, "seconds": seconds, "rss_mb": rss, "import_rss_mb": rss_import,
     "hwm_mb": hwm()}))
 """

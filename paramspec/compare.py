@@ -19,7 +19,7 @@ from .frameworks import Framework
 from .compute import Counter
 from .kinds import Case, Expected, Spec
 from .reading import Measurement, Reading, Source
-from .record import FAIL, NA, PASS, READ, Quantity, Record
+from .record import FAIL, NA, PASS, READ, Compute, Quantity, Record
 
 
 def expected_quantities(spec: Spec, case: Case, framework: str) -> dict[str, Quantity]:
@@ -73,47 +73,28 @@ def compare(spec: Spec, case: Case, reading: Reading, native: bool = True) -> Re
 
 def compare_compute(record: Record, case: Case, counter: Counter, m: Measurement | None,
                     error: str | None = None) -> Record:
-    """Add a counter's reading of one forward pass to ``record``: its matmul-like part and its
-    total against the counter's formulas for the kind (exact integers), and the breakdown.
+    """Add the compute part to ``record``: the spec's canonical MACs for the case, and a
+    counter's reading of one forward pass (its matmul-like part and its total) against the
+    counter's formulas for the kind, as exact integers, with the per-op breakdown.
 
     ``error``: the counter could not measure (an n/a where the spec records one, else a
-    failure). A counter that measures where the spec records n/a fails too.
+    failure). A counter that measures where the spec records n/a fails, as an adapter that
+    builds a recorded n/a does. The part's verdict is computed from these values
+    (:attr:`Compute.verdict`); the record fails when it does.
     """
     exp = case.expected_compute(counter, record.source.framework)
-    record.compute = {"counter": counter.id, "counter_name": counter.name, "macs": exp.macs, "flops": exp.flops,
-                      "macs_formula": exp.macs_formula, "terms": exp.terms, "estimates": exp.estimates, "why": exp.why,
-                      "by_convention": exp.by_convention, "matmul_ops": list(counter.matmul_ops)}
-    if exp.not_applicable:
-        record.compute["not_applicable"] = exp.not_applicable
-        if error is not None:
-            record.compute["error"] = error  # the counter's own words for the n/a
-            return record
-        if m is not None:
-            record.compute.update(m.to_dict())
-        record.compute["counter"] = counter.id
-        record.problems.append(f"flops ({counter.id}): the spec records the counter as n/a here, but it measured "
-                               f"{m.total:,} flops" if m is not None else f"flops ({counter.id}): not measured")
-        record.verdict = FAIL if record.verdict == PASS else record.verdict
-        return record
-    if error is not None:
-        record.compute["error"] = error
-        record.problems.append(f"flops ({counter.id}): measuring failed: {error}")
-        record.verdict = FAIL if record.verdict == PASS else record.verdict
-        return record
-    if m is None:
-        return record
-    matmul = sum(v for op, v in m.by_op.items() if op in counter.matmul_ops)
-    record.compute.update(m.to_dict())
-    record.compute["counter"] = counter.id
-    record.compute["remainder"] = m.total - matmul
-    qs = {"flops.matmul": Quantity(matmul, exp.matmul, exp.matmul_formula, exp.flops,
-                                   exp.why if exp.by_convention else None),
-          "flops": Quantity(m.total, exp.total, exp.total_formula, exp.flops, exp.why if exp.by_convention else None)}
-    for name, q in qs.items():
-        record.quantities[name] = q
-        if q.expected is not None and q.got != q.expected:
-            record.problems.append(f"{name} ({counter.id}): expected {q.expected:,} (`{q.formula}`), got {q.got:,}")
-    if record.problems and record.verdict == PASS:
+    c = Compute(counter=counter.id, counter_name=counter.name, macs=exp.macs, macs_formula=exp.macs_formula,
+                terms=dict(exp.terms), estimates=dict(exp.estimates), matmul_ops=tuple(counter.matmul_ops),
+                convention=exp.why if exp.by_convention else None, not_applicable=exp.not_applicable, error=error)
+    why = exp.why if exp.by_convention else None
+    c.quantities = {"matmul": Quantity(None, exp.matmul, exp.matmul_formula, exp.flops, why),
+                    "total": Quantity(None, exp.total, exp.total_formula, exp.flops, why)}
+    if m is not None:
+        c.version, c.by_op, c.inputs, c.notes = m.version, dict(m.by_op), list(m.inputs), list(m.notes)
+        c.quantities["matmul"].got = sum(v for op, v in m.by_op.items() if op in counter.matmul_ops)
+        c.quantities["total"].got = m.total
+    record.compute = c
+    if c.verdict == FAIL and record.verdict == PASS:
         record.verdict = FAIL
     return record
 

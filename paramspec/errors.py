@@ -66,5 +66,10 @@ class NotApplicable(ParamspecError):
         super().__init__(reason)
 
 
+class ChildFailed(ParamspecError):
+    """A child process (``check``, ``tools``, ``audit`` run one per target) ended without its
+    result: an internal error (exit 4), never bad input (paramspec/cli/children.py)."""
+
+
 class FrameworkUnavailable(ParamspecError):
     """The framework asked for is not installed in this Python environment."""

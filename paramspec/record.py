@@ -23,17 +23,12 @@ from typing import Any
 from .dtypes import bytes_per_element
 from .reading import Source, Tensor, named_counts
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: compute is a typed part with its own quantities (was an untyped dict)
 PASS, FAIL, NA = "pass", "fail", "n/a"
 READ = "read"  # a file's reading: nothing to compare it with
 FORMULA = "formula"  # the spec's formula value: no reading at all
 VERDICTS = (PASS, FAIL, NA, READ, FORMULA)
-PARTS = ("params", "flops")  # what a record's quantities count: parameters and state, or compute
-
-
-def is_compute(name: str) -> bool:
-    """``flops`` and ``flops.matmul``: the quantities of a counter's reading of a forward pass."""
-    return name == "flops" or name.startswith("flops.")
+PARTS = ("params", "flops")  # a record's parts, each with its own verdict: parameters and state; compute
 
 
 @dataclass
@@ -130,7 +125,7 @@ class Record:
     tensors: list[Tensor] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     state_known: bool = True
-    compute: dict[str, Any] | None = None  # a counter's reading of one forward pass, and the spec's MACs
+    compute: "Compute | None" = None  # one forward pass: the spec's MACs and a counter's reading, judged
 
     # ------------------------------------------------------------------ reading it
     @property
@@ -173,23 +168,29 @@ class Record:
     def convention(self) -> str | None:
         """The why of the framework's recorded convention for this kind, if it has one (the
         quantities it changes are marked †)."""
-        return next((q.why for name, q in self.quantities.items()
-                     if q.why and not name.startswith("native:") and not is_compute(name)), None)
+        return next((q.why for name, q in self.quantities.items() if q.why and not name.startswith("native:")), None)
 
     def verdict_of(self, part: str) -> str | None:
         """One part's verdict: ``params`` (the tensors' counts and the framework's own totals)
-        or ``flops`` (the compute counter's reading of a forward pass): pass, fail or n/a; None
-        where the part was not counted (no measurement was asked for)."""
+        or ``flops`` (the compute part: a counter's reading of a forward pass): pass, fail or
+        n/a, computed from the part's values; None where the part was not counted (no
+        measurement was asked for)."""
+        if part not in PARTS:
+            raise ValueError(f"no part {part!r}: one of {', '.join(PARTS)}")
         if self.verdict in (NA, READ, FORMULA):
             return self.verdict
         if part == "flops":
-            if self.compute is None:  # a build or read that failed failed the measurement too
-                return FAIL if self.verdict == FAIL and not self.quantities else None
-            if any(is_compute(p.split(" ", 1)[0]) for p in self.problems):
-                return FAIL
-            return NA if self.compute.get("not_applicable") else PASS
-        qs = [q for name, q in self.quantities.items() if not is_compute(name)]
+            return None if self.compute is None else self.compute.verdict
+        qs = list(self.quantities.values())
         return FAIL if not qs or any(q.agrees is False for q in qs) else PASS
+
+    @property
+    def all_problems(self) -> list[str]:
+        """The parameter count's problems, then each part's, rendered from their values."""
+        out = list(self.problems)
+        if self.compute is not None and self.verdict not in (NA, READ, FORMULA):
+            out += self.compute.problems(self.compute.counter)
+        return out
 
     @property
     def target(self) -> str:
@@ -246,9 +247,10 @@ class Record:
         }
 
     @property
-    def flops(self) -> "Flops | None":
-        """The compute reading, when the count measured one (``count(..., measure=True)``)."""
-        return Flops(self) if self.compute is not None else None
+    def flops(self) -> "Compute | None":
+        """The compute part (the same object as ``compute``), when the count measured one
+        (``count(..., measure=True)``) or, for a formula record, the spec's canonical MACs."""
+        return self.compute
 
     def tree(self, depth: int = 1) -> list:
         """The per-module tree to ``depth`` levels (see :mod:`paramspec.tree`)."""
@@ -280,8 +282,7 @@ class Record:
             "tensors": [t.to_dict() for t in self.tensors],
         }
         if self.compute is not None:
-            d["compute"] = self.compute  # what the counter read and the spec's figures, as run_case wrote them
-            d["flops"] = self.flops.to_dict()  # the same, read (derived: ignored by from_dict)
+            d["compute"] = self.compute.to_dict()
         if tree_depth:
             d["tree"] = [n.to_dict(self.separator) for n in self.tree(tree_depth)]
         return d
@@ -294,7 +295,8 @@ class Record:
             quantities={k: Quantity.from_dict(q) for k, q in (d.get("quantities") or {}).items()},
             reason=d.get("reason", ""), problems=list(d.get("problems") or []), built=d.get("built", ""),
             tensors=[Tensor.from_dict(t) for t in d.get("tensors") or []], notes=list(d.get("notes") or []),
-            state_known=d.get("state_known", True), compute=d.get("compute"))
+            state_known=d.get("state_known", True),
+            compute=Compute.from_dict(d["compute"]) if d.get("compute") else None)
 
     def explain(self) -> str:
         """A failure message: case, source and version, expected vs got, formulas, tensors."""
@@ -303,7 +305,7 @@ class Record:
         lines = [f"{self.case or self.config.get('path', '')} in {self.target} ({self.framework_version}): {self.verdict}"]
         if self.built:
             lines.append(f"  built: {self.built}")
-        lines += [f"  {p}" for p in self.problems]
+        lines += [f"  {p}" for p in self.all_problems]
         if self.reason:
             lines.append(f"  reason: {self.reason}")
         for name, q in self.quantities.items():
@@ -315,115 +317,193 @@ class Record:
         return "\n".join(lines)
 
 
-class Flops:
-    """A record's compute, read: ``r.flops.measured``, ``.matmul``, ``.macs``, ``.expected``,
-    ``.agrees``, ``.by_op``, ``.counter``, ``.convention``.
+class Part:
+    """A typed part of a record that is measured and judged on its own (compute; training):
+    named quantities, each with what was read and what the spec expects, and the part's own
+    verdict, computed from those values, never from a message.
 
-    Attributes (properties):
-        measured: the counter's total, verbatim (None where the counter cannot measure the kind).
-        matmul: the part of it in matmul-like ops (dot, conv, bmm, scaled dot-product attention).
-        remainder: the rest (bias adds, elementwise ops, softmax...), with its per-op breakdown.
-        macs: the spec's canonical multiply-accumulates; ``flops`` is ``2 * macs``.
-        expected: what the counter's convention says it reads: its total where the spec has an
-            exact formula for it, else its matmul part (``compares`` says which).
+    Attributes:
+        quantities: name -> :class:`Quantity`.
+        not_applicable: the spec records that the source cannot measure this (the reason).
+        error: the source's own error where it could not measure (an n/a's evidence, or a failure).
     """
 
-    def __init__(self, record: "Record"):
-        self.record = record
-        self.c = record.compute or {}
+    quantities: dict[str, Quantity]
+    not_applicable: str | None
+    error: str | None
+    label: str = "part"
 
     @property
-    def measured(self) -> int | None:
-        return self.c.get("total")
+    def measured_anything(self) -> bool:
+        return any(q.got is not None for q in self.quantities.values())
 
     @property
-    def matmul(self) -> int | None:
-        q = self.record.quantities.get("flops.matmul")
+    def verdict(self) -> str:
+        """``n/a``: the spec records it, and the source indeed could not measure; ``fail``: an
+        error, nothing measured, a measurement where the spec records n/a, or any quantity that
+        disagrees; ``pass``: everything compared agrees; ``formula``: the part holds the spec's
+        values alone (a formula record: nothing was to be measured)."""
+        if not self.quantities and self.error is None and self.not_applicable is None:
+            return FORMULA
+        if self.not_applicable is not None:
+            return FAIL if self.measured_anything else NA
+        if self.error is not None or not self.measured_anything:
+            return FAIL
+        return FAIL if any(q.agrees is False for q in self.quantities.values()) else PASS
+
+    @property
+    def agrees(self) -> bool | None:
+        """Whether every compared quantity agrees (None: nothing was compared)."""
+        verdicts = [q.agrees for q in self.quantities.values() if q.agrees is not None]
+        return all(verdicts) if verdicts else None
+
+    @property
+    def mark(self) -> str:
+        """``✓`` agrees; ``✓†`` by a recorded convention; ``✗`` disagrees; ``n/a``."""
+        v = self.verdict
+        if v != PASS:
+            return {NA: "n/a", FAIL: "✗", FORMULA: ""}[v]
+        return "✓†" if any(q.mark == "†" for q in self.quantities.values()) else "✓"
+
+    def problems(self, who: str = "") -> list[str]:
+        """One line per disagreement, rendered from the values (for people; no verdict reads it)."""
+        tag = f"{self.label} ({who})" if who else self.label
+        if self.not_applicable is not None:
+            if not self.measured_anything:
+                return []
+            got = ", ".join(f"{k} {q.got:,}" for k, q in self.quantities.items() if q.got is not None)
+            return [f"{tag}: the spec records it as n/a here ({self.not_applicable}), but it measured {got}"]
+        if self.error is not None:
+            return [f"{tag}: measuring failed: {self.error}"]
+        if not self.measured_anything:
+            return [f"{tag}: not measured"]
+        return [f"{tag} {name}: expected {q.expected:,} (`{q.formula}`), got {q.got:,}"
+                for name, q in self.quantities.items() if q.agrees is False]
+
+
+@dataclass
+class Compute(Part):
+    """A record's compute part: one forward pass at the case's input, the spec's canonical
+    count of it, and a counter's reading of it held to that counter's formulas.
+
+    Attributes:
+        counter: the counter's id in frameworks.yaml (``flop_counter``, ``xla``, ``tf_profiler``).
+        counter_name: its name (``torch.utils.flop_counter.FlopCounterMode``).
+        macs: the spec's canonical multiply-accumulates; ``flops`` is ``2 * macs``.
+        macs_formula: the kind's ``macs`` formula.
+        terms: other work the spec has exact formulas for (bias adds...), by name.
+        estimates: the papers' figures (per token), each with its formula and source.
+        matmul_ops: the ops the counter lists as matmul-like.
+        convention: the why of the counter's recorded convention for this kind, when it follows one.
+        quantities: ``matmul`` (the counter's matmul-like part against its formula) and
+            ``total`` (its whole reading, against an exact formula where the spec has one).
+        version: the counter's (and its framework's) version.
+        by_op: the counter's own per-op figures, verbatim.
+        inputs: the input shapes and dtypes the forward pass ran on, in the framework's layout.
+        notes: what the measuring did on the way.
+        not_applicable, error: see :class:`Part`.
+    """
+
+    counter: str
+    counter_name: str = ""
+    macs: int = 0
+    macs_formula: str = ""
+    terms: dict[str, int] = field(default_factory=dict)
+    estimates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    matmul_ops: tuple[str, ...] = ()
+    convention: str | None = None
+    quantities: dict[str, Quantity] = field(default_factory=dict)
+    version: str = ""
+    by_op: dict[str, int] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    not_applicable: str | None = None
+    error: str | None = None
+    label = "flops"
+
+    @property
+    def flops(self) -> int:
+        """The canonical flops: 2 x MACs."""
+        return 2 * self.macs
+
+    canonical = flops
+
+    def _got(self, name: str) -> int | None:
+        q = self.quantities.get(name)
         return None if q is None else q.got
 
     @property
+    def measured(self) -> int | None:
+        """The counter's total, verbatim (None: it did not measure)."""
+        return self._got("total")
+
+    @property
+    def matmul(self) -> int | None:
+        """The part of the counter's total in its matmul-like ops."""
+        return self._got("matmul")
+
+    @property
     def remainder(self) -> int | None:
-        return self.c.get("remainder")
-
-    @property
-    def macs(self) -> int:
-        return self.c["macs"]
-
-    @property
-    def canonical(self) -> int:
-        return self.c["flops"]
+        """The rest of the counter's total (bias adds, elementwise ops, softmax...)."""
+        return None if self.measured is None or self.matmul is None else self.measured - self.matmul
 
     @property
     def compares(self) -> str:
-        q = self.record.quantities.get("flops")
+        """``total`` where the spec has an exact formula for the counter's total, else ``matmul``."""
+        q = self.quantities.get("total")
         return "total" if q is not None and q.expected is not None else "matmul"
 
     @property
     def expected(self) -> int | None:
-        q = self.record.quantities.get("flops" if self.compares == "total" else "flops.matmul")
+        q = self.quantities.get(self.compares)
         return None if q is None else q.expected
-
-    @property
-    def agrees(self) -> bool | None:
-        qs = [self.record.quantities.get(k) for k in ("flops", "flops.matmul")]
-        verdicts = [q.agrees for q in qs if q is not None and q.agrees is not None]
-        return all(verdicts) if verdicts else None
-
-    @property
-    def by_op(self) -> dict[str, int]:
-        return dict(self.c.get("by_op", {}))
-
-    @property
-    def counter(self) -> str:
-        return f"{self.c.get('counter_name', self.c.get('counter'))} ({self.c.get('version', '')})"
-
-    @property
-    def convention(self) -> str | None:
-        return self.c.get("why")
-
-    @property
-    def not_applicable(self) -> str | None:
-        return self.c.get("not_applicable")
-
-    @property
-    def error(self) -> str | None:
-        """The counter's own error, where it could not measure (an n/a's evidence, or a failure)."""
-        return self.c.get("error")
-
-    @property
-    def verdict(self) -> str | None:
-        return self.record.verdict_of("flops")
-
-    @property
-    def mark(self) -> str:
-        """``✓`` the counter's reading equals the spec's formula for it; ``†`` by a recorded
-        convention of that counter (its why is ``convention``); ``✗`` disagrees; ``n/a``."""
-        v = self.verdict
-        if v is None:
-            return ""
-        if v in (NA, FAIL):
-            return {"n/a": "n/a", "fail": "✗"}[v]
-        marks = {q.mark for name, q in self.record.quantities.items() if is_compute(name)}
-        return "✓†" if "†" in marks else "✓"
 
     @property
     def compared(self) -> int | None:
         """The figure the spec compares: the total where it has an exact formula for it, else
         the matmul part."""
-        return self.measured if self.compares == "total" else self.matmul
+        return self._got(self.compares)
+
+    @property
+    def by_convention(self) -> bool:
+        return any(q.by_convention for q in self.quantities.values())
+
+    @property
+    def counter_label(self) -> str:
+        """``torch.utils.flop_counter.FlopCounterMode (torch 2.13.0+cpu)``."""
+        return f"{self.counter_name or self.counter} ({self.version})" if self.version else (self.counter_name
+                                                                                             or self.counter)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"measured": self.measured, "matmul": self.matmul, "remainder": self.remainder, "macs": self.macs,
-                "canonical": self.canonical, "expected": self.expected, "compares": self.compares,
-                "agrees": self.agrees, "verdict": self.verdict, "mark": self.mark,
-                "counter": self.c.get("counter"), "counter_name": self.c.get("counter_name"),
-                "counter_version": self.c.get("version"), "convention": self.convention,
-                "by_convention": bool(self.c.get("by_convention")), "by_op": self.by_op,
-                "not_applicable": self.not_applicable, "error": self.error}
+        """The JSON shape; ``verdict``, ``mark``, ``flops``, ``measured``, ``matmul``,
+        ``remainder``, ``compares``, ``expected`` and ``agrees`` are derived (for readers)."""
+        d: dict[str, Any] = {
+            "counter": self.counter, "counter_name": self.counter_name, "version": self.version,
+            "macs": self.macs, "macs_formula": self.macs_formula, "terms": dict(self.terms),
+            "estimates": dict(self.estimates), "matmul_ops": list(self.matmul_ops),
+            "quantities": {k: q.to_dict() for k, q in self.quantities.items()},
+            "by_op": dict(self.by_op), "inputs": list(self.inputs), "notes": list(self.notes),
+        }
+        for key in ("convention", "not_applicable", "error"):
+            if getattr(self, key) is not None:
+                d[key] = getattr(self, key)
+        d.update(verdict=self.verdict, mark=self.mark, flops=self.flops, measured=self.measured, matmul=self.matmul,
+                 remainder=self.remainder, compares=self.compares, expected=self.expected, agrees=self.agrees)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Compute":
+        return cls(counter=d["counter"], counter_name=d.get("counter_name", ""), macs=d.get("macs", 0),
+                   macs_formula=d.get("macs_formula", ""), terms=dict(d.get("terms") or {}),
+                   estimates=dict(d.get("estimates") or {}), matmul_ops=tuple(d.get("matmul_ops") or ()),
+                   convention=d.get("convention"),
+                   quantities={k: Quantity.from_dict(q) for k, q in (d.get("quantities") or {}).items()},
+                   version=d.get("version", ""), by_op=dict(d.get("by_op") or {}), inputs=list(d.get("inputs") or []),
+                   notes=list(d.get("notes") or []), not_applicable=d.get("not_applicable"), error=d.get("error"))
 
     def __repr__(self) -> str:
-        return (f"Flops(measured={self.measured}, matmul={self.matmul}, macs={self.macs}, expected={self.expected}, "
-                f"agrees={self.agrees}, counter={self.counter!r})")
+        return (f"Compute(measured={self.measured}, matmul={self.matmul}, macs={self.macs}, expected={self.expected}, "
+                f"verdict={self.verdict!r}, counter={self.counter!r})")
 
 
 def tensor_bytes(t: Tensor) -> int:

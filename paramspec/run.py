@@ -22,7 +22,7 @@ from .frameworks import adapter as get_adapter, target
 from .kinds import Case, Spec
 from .loader import load_spec
 from .reading import Source
-from .record import FORMULA, NA, Quantity, Record
+from .record import FORMULA, NA, Compute, Quantity, Record
 
 
 def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, native: bool = True,
@@ -41,42 +41,53 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
     t = target(target_name)
     ad = get_adapter(target_name)
     source = Source("framework", t.name, ad.version(), t.framework)
+    record, built = _build_and_read(spec, case, t, ad, source, strict, native)
+    if measure and case.kind.macs is not None and t.counter is not None and record.verdict != NA:
+        # Measured even where the spec records the counter as n/a: a counter that measures
+        # what the spec says it cannot fails, as an adapter that builds a recorded n/a does.
+        counter = spec.counters[t.counter]
+        m, error = None, None
+        if built is None:
+            error = "not measured: the case could not be built and read"
+        else:
+            try:
+                m = ad.measure(built, breakdown)
+            except Exception as e:
+                if strict and case.expected_compute(counter, t.framework).not_applicable is None:
+                    raise
+                error = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"
+        compare_compute(record, case, counter, m, error)
+    return record
+
+
+def _build_and_read(spec: Spec, case: Case, t, ad, source: Source, strict: bool, native: bool) -> tuple[Record, Any]:
+    """The record of building and reading ``case``, and what was built (None where nothing
+    was built that can be measured: an n/a, a failed build or read, a recorded n/a built)."""
     declared = case.not_applicable_reason(t.framework)
     try:
         built = ad.build(case.kind.name, case.values, case.inputs() if case.kind.inputs else (), native=native)
     except NotApplicable as e:
         if declared:
-            return not_applicable(case, source, declared, e.reason)
+            return not_applicable(case, source, declared, e.reason), None
         return failed(case, source, "the adapter cannot build this case, and the spec does not record it as n/a",
-                      reason=e.reason)
+                      reason=e.reason), None
     except SpecError:
         raise
     except Exception as e:  # a framework error is a failure of this case, not of the run
         if strict:
             raise
-        return failed(case, source, f"building failed: {type(e).__name__}: {e}", reason=traceback.format_exc(limit=-3))
+        return failed(case, source, f"building failed: {type(e).__name__}: {e}",
+                      reason=traceback.format_exc(limit=-3)), None
     if declared:
         return failed(case, source, "the spec records this case as n/a, but the adapter built it", reason=declared,
-                      built=ad.describe(built))
+                      built=ad.describe(built)), None
     try:
         reading = ad.read(built, native)
     except Exception as e:
         if strict:
             raise
-        return failed(case, source, f"reading failed: {type(e).__name__}: {e}", built=ad.describe(built))
-    record = compare(spec, case, reading, native)
-    if measure and case.kind.macs is not None and t.counter is not None:
-        # Measured even where the spec records the counter as n/a: a counter that measures
-        # what the spec says it cannot fails, as an adapter that builds a recorded n/a does.
-        m, error = None, None
-        try:
-            m = ad.measure(built, breakdown)
-        except Exception as e:
-            if strict and case.expected_compute(spec.counters[t.counter], t.framework).not_applicable is None:
-                raise
-            error = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"
-        compare_compute(record, case, spec.counters[t.counter], m, error)
-    return record
+        return failed(case, source, f"reading failed: {type(e).__name__}: {e}", built=ad.describe(built)), None
+    return compare(spec, case, reading, native), built
 
 
 def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: bool = True,
@@ -142,8 +153,8 @@ def formula_record(case: Case, compute: bool = False) -> Record:
         rec.quantities["embedding"] = Quantity(None, e.embedding, e.embedding_formula, e.embedding)
     if compute and case.kind.macs is not None:
         c = case.expected_compute()
-        rec.quantities["macs"] = Quantity(None, c.macs, c.macs_formula, c.macs)
-        rec.quantities["flops"] = Quantity(None, c.flops, "2 * macs", c.flops)
+        rec.compute = Compute(counter=FORMULA, counter_name="the spec's formulas", macs=c.macs,
+                              macs_formula=c.macs_formula, terms=dict(c.terms), estimates=dict(c.estimates))
     return rec
 
 

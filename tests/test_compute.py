@@ -26,13 +26,14 @@ def test_counting_parameters_measures_nothing_unless_asked(target_name):
 
 def test_an_input_size_in_the_config_measures(target_name):
     r = paramspec.count({**CONV, "height": 32, "width": 32}, framework=target_name)
-    f = r.flops
-    assert f is not None and f.agrees, r.problems
+    f = r.compute
+    assert f is not None and f.agrees and f.verdict == PASS, r.all_problems
+    assert r.flops is f  # the same part, under the name the README uses
     assert f.macs == 64 * 32 * 32 * 3 * 9  # every tap over the padded 32x32 input
     assert f.canonical == 2 * f.macs
-    assert f.measured == sum(f.by_op.values()), f.by_op  # the breakdown adds up to the counter's total
-    assert f.matmul + f.remainder == f.measured
-    assert f.counter.startswith(r.compute["counter_name"])
+    conv_ops = [op for op in f.by_op if op in f.matmul_ops]
+    assert len(conv_ops) == 1 and f.by_op[conv_ops[0]] == f.matmul, f.by_op  # one convolution, in the breakdown
+    assert f.counter == target(target_name).counter and f.counter_label.startswith(f.counter_name)
 
 
 def test_measure_true_reads_the_counter_and_holds_it_to_its_formula(target_name):
@@ -65,10 +66,10 @@ def test_count_flops_prints_the_per_op_table_and_json_has_a_flops_key(target_nam
     assert p.returncode == 0, p.stderr
     assert "op" in p.stdout and "total" in p.stdout and "MACs (canonical): 1,769,472" in p.stdout
     d = json.loads(out.read_text())
-    f = d["flops"]
-    assert f["macs"] == 1_769_472 and f["measured"] == sum(f["by_op"].values())
+    f = d["compute"]
+    assert f["macs"] == 1_769_472 and f["verdict"] == PASS and f["quantities"]["matmul"]["got"] == 2 * 1_769_472
     assert f["counter"] == target(target_name).counter and f["agrees"] is True
-    assert d["compute"]["inputs"][0]["shape"] in ([1, 3, 32, 32], [1, 32, 32, 3])
+    assert f["inputs"][0]["shape"] in ([1, 3, 32, 32], [1, 32, 32, 3])
 
 
 def test_cli_input_sizes(target_name, cli):
@@ -77,7 +78,7 @@ def test_cli_input_sizes(target_name, cli):
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["case"] == "Conv2d[in3-out64-k3x3-pad1x1-N2-H8]"
-    assert d["flops"]["macs"] == 2 * 64 * 8 * 32 * 27
+    assert d["compute"]["macs"] == 2 * 64 * 8 * 32 * 27
 
 
 @pytest.mark.only("torch")
@@ -88,7 +89,7 @@ def test_an_hf_config_takes_its_sequence_length_beside_it(target_name):
     assert r.case.endswith("-S32]") and r.flops is not None and r.flops.agrees
     d, ff, V, L = 64, 128, 100, 32
     assert r.flops.macs == L * 4 * d * d + 2 * L * L * d + 3 * L * d * ff + L * d * V  # one layer, then the head
-    estimates = r.compute["estimates"]
+    estimates = r.compute.estimates
     n = 1 * (4 * d * d + 3 * d * ff + 2 * d) + d + V * d  # non-embedding parameters
     assert estimates["training_6n_per_token"]["value"] == 6 * n
     assert estimates["kaplan_forward_per_token"]["value"] == 2 * n + 2 * 1 * L * d
@@ -138,4 +139,5 @@ def test_a_counter_that_measures_what_the_spec_calls_na_fails(target_name, tmp_p
     spec = load_spec(spec_dir)
     r = run_case(spec, spec.kinds["Linear"].cases[0], target_name, measure=True)
     assert r.verdict == FAIL and r.verdict_of("flops") == FAIL and r.verdict_of("params") == PASS
-    assert any("the spec records the counter as n/a here, but it measured" in p for p in r.problems)
+    assert r.compute.not_applicable == "a false claim, for this test" and r.compute.measured == 2 * 128 * 10
+    assert r.problems == [] and any("n/a here" in p and "but it measured" in p for p in r.all_problems)

@@ -11,7 +11,7 @@ import pytest
 from conftest import run_cli
 from paramspec.errors import SpecError
 from paramspec.reading import Source
-from paramspec.record import FAIL, NA, PASS, Quantity, Record
+from paramspec.record import FAIL, NA, PASS, SCHEMA_VERSION, Compute, Quantity, Record
 from paramspec.report import merge, read_records, write_records
 from paramspec.report.markdown import markdown, text
 
@@ -40,10 +40,29 @@ def files(tmp_path):
 def test_a_record_round_trips_through_json():
     r = rec("K[a1]", "torch", PASS, 12, 12, 10, why="two biases")
     d = json.loads(json.dumps(r.to_dict()))
-    assert d["schema_version"] == 1 and d["source"]["name"] == "torch"
+    assert d["schema_version"] == SCHEMA_VERSION and d["source"]["name"] == "torch"
     back = Record.from_dict(d)
     assert back.quantities == r.quantities and back.source == r.source and back.verdict == PASS
     assert r.quantities["params"].mark == "†" and back.convention == "two biases"
+
+
+@pytest.mark.parametrize("got, verdict", [(100, PASS), (90, FAIL), (None, FAIL)])
+def test_the_compute_part_round_trips_and_keeps_its_verdict(got, verdict):
+    r = measured("K[a1]", "torch", 50, got, 100, counter="flop_counter")
+    back = Record.from_dict(json.loads(json.dumps(r.to_dict())))
+    assert back.compute == r.compute and back.verdict_of("flops") == r.verdict_of("flops") == verdict
+    assert back.to_dict()["compute"]["verdict"] == verdict
+
+
+def test_a_verdict_never_reads_a_message():
+    """Rewording (or dropping) every problem line changes no verdict: they are rendered from values."""
+    r = measured("K[a2]", "torch", 50, 90, 100, counter="flop_counter")
+    assert r.verdict_of("flops") == FAIL and r.all_problems
+    r.problems = ["anything at all"]
+    assert r.verdict_of("flops") == FAIL and r.verdict_of("params") == PASS
+    ok = measured("K[a1]", "torch", 50, 100, 100, counter="flop_counter")
+    ok.problems = ["flops.matmul (flop_counter): expected 1, got 2"]  # what the old parser took for a failure
+    assert ok.verdict_of("flops") == PASS
 
 
 def test_merge_is_a_pure_function_of_the_records_in_any_order(tmp_path):
@@ -71,7 +90,7 @@ def test_text_table_fits_80_columns_and_json(tmp_path):
     out = text(m)
     assert "keras 1.0: 1 pass, 1 fail, 0 n/a" in out
     assert max(len(line) for line in out.splitlines()) <= 80
-    assert json.loads(json.dumps(m.to_dict()))["schema_version"] == 1
+    assert json.loads(json.dumps(m.to_dict()))["schema_version"] == SCHEMA_VERSION
 
 
 def test_report_command_merges_a_record_dir(tmp_path):
@@ -154,17 +173,18 @@ def test_a_bad_file_leaves_no_half_written_report(tmp_path):
 
 
 def measured(case, target, macs, got, expected, why=None, counter="xla", not_applicable=None, error=None):
-    """A record with a compute reading (synthetic: the format and the FLOPs matrix, not a count)."""
+    """A record with a compute part (synthetic: the format and the FLOPs matrix, not a count)."""
     r = rec(case, target, PASS, 10)
-    r.compute = {"counter": counter, "counter_name": f"{counter} counter", "version": "1.0", "macs": macs,
-                 "flops": 2 * macs, "why": why, "by_convention": why is not None}
-    if not_applicable:
-        r.compute.update(not_applicable=not_applicable, error=error or "it cannot")
-        return r
-    r.compute.update(total=got, by_op={"dot_general": got}, remainder=0)
-    r.quantities["flops.matmul"] = Quantity(got, expected, "2 * macs", 2 * macs, why if expected != 2 * macs else None)
-    if got != expected:
-        r.problems.append(f"flops.matmul ({counter}): expected {expected:,}, got {got:,}")
+    r.compute = Compute(counter=counter, counter_name=f"{counter} counter", version="1.0", macs=macs,
+                        convention=why, not_applicable=not_applicable,
+                        error=(error or "it cannot") if not_applicable else None)
+    r.compute.quantities = {"matmul": Quantity(None, expected, "2 * macs", 2 * macs,
+                                               why if expected != 2 * macs else None),
+                            "total": Quantity(None, None, None, 2 * macs)}
+    if not not_applicable:
+        r.compute.by_op = {"dot_general": got}
+        r.compute.quantities["matmul"].got = r.compute.quantities["total"].got = got
+    if r.compute.verdict == FAIL:
         r.verdict = FAIL
     return r
 

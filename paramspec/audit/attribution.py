@@ -26,14 +26,14 @@ def counted(reading: Reading | Record, counts: str, target: str) -> int:
     measured record, macs (the counter's matmul-like flops, halved), flops (its total) or
     native:<counter> (its total, in the targets that measure with that counter)."""
     if is_compute(counts, _counter_ids()):
-        f = reading.flops if isinstance(reading, Record) else None
+        f = reading.compute if isinstance(reading, Record) else None
         if f is None:
             raise NotApplicable(f"{target} has no compute reading (no counter)")
         if f.not_applicable:
             raise NotApplicable(f"{target}'s counter cannot measure it: {f.not_applicable}")
         counter = counts.split(":", 1)[1] if counts.startswith("native:") else None
-        if counter is not None and counter != reading.compute["counter"]:
-            raise NotApplicable(f"{target} measures with {reading.compute['counter']}, not {counter}")
+        if counter is not None and counter != f.counter:
+            raise NotApplicable(f"{target} measures with {f.counter}, not {counter}")
         return f.matmul // 2 if counts == "macs" else f.measured
     if counts == "params":
         return reading.params
@@ -56,11 +56,11 @@ def _counter_ids() -> set[str]:
 def explain_compute(reading: Record) -> str:
     """What a counter's reading holds beyond the formula's kind of count: its recorded
     convention, and the work outside matmul-like ops, by op."""
-    f, c = reading.flops, reading.compute or {}
+    f = reading.compute
     parts = []
-    if c.get("by_convention") and f.convention:
-        parts.append(f"{c.get('counter')} convention: {f.convention}")
-    ops = set(c.get("matmul_ops", []))
+    if f.convention:
+        parts.append(f"{f.counter} convention: {f.convention}")
+    ops = set(f.matmul_ops)
     other = {op: n for op, n in f.by_op.items() if op not in ops and n}
     if other:
         parts.append("beyond matmul-like ops the counter reads " + ", ".join(f"{op} {n:,}" for op, n in other.items())

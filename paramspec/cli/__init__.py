@@ -10,17 +10,12 @@ error (an exception paramspec did not expect: a bug, reported in one line).
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import traceback
 from typing import Sequence
 
-from ..errors import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NOT_APPLICABLE, EXIT_OK, FrameworkUnavailable,
-                      NotApplicable, SpecError)
+from ..errors import SpecError
 from .. import frameworks as frameworks_module
 from . import audit, check, count, spec, tools
-
-PROG = "paramspec"
+from .guard import PROG, guarded
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,24 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:  # the command itself, a process of its own (see frameworks.FREEZE_AFTER_IMPORT)
         frameworks_module.FREEZE_AFTER_IMPORT = True
-    try:
+
+    def run() -> int:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (SpecError, FrameworkUnavailable) as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except NotApplicable as e:
-        print(f"{PROG}: n/a: {e.reason}", file=sys.stderr)
-        return EXIT_NOT_APPLICABLE
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
-    except Exception as e:  # not a verdict and not bad input: a bug in paramspec, with its own exit code
-        if os.environ.get("PARAMSPEC_TRACEBACK") == "1":
-            traceback.print_exc()
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        print(f"{PROG}: internal error (a bug in paramspec; please report it with the command): "
-              f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]} "
-              f"[{'/'.join(where.filename.split('/')[-2:])}:{where.lineno}]", file=sys.stderr)
-        return EXIT_INTERNAL
+
+    return guarded(run)

@@ -5,12 +5,11 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from ..errors import EXIT_DISAGREE, EXIT_OK, SpecError
-from .common import (add_jobs, add_outputs, child_failed, run_children, split, to_stdout, wanted_targets,
-                     write_outputs)
+from ..record import FAIL, NA, PASS
+from .common import add_jobs, add_outputs, split, to_stdout, wanted_targets, write_outputs
 
 
 def add_parsers(sub) -> None:
@@ -21,7 +20,6 @@ def add_parsers(sub) -> None:
                    help="a target (repeatable, or comma-separated; default: every installed one)")
     k.add_argument("--kind", action="append", help="only these kinds or model families (repeatable)")
     k.add_argument("--record-dir", help="write one record file per target here (default: a temporary folder)")
-    k.add_argument("--record-file", help=argparse.SUPPRESS)  # a child run: one target, in this process
     k.add_argument("--quiet", action="store_true", help="do not print failure details")
     add_jobs(k, "targets")
     k.add_argument("--no-flops", action="store_true",
@@ -40,65 +38,30 @@ def add_parsers(sub) -> None:
     r.set_defaults(func=run_report)
 
 
-def _run_in_process(target_name: str, kinds: list[str], record_file: Path | None, quiet: bool, measure: bool):
-    from ..frameworks import adapter, target
-    from ..loader import load_spec
-    from ..reading import Source
-    from ..record import FAIL, NA
-    from ..report.records import write_records
-    from ..run import run_case
-
-    spec = load_spec()
-    ad = adapter(target_name)
-    cases = [c for c in spec.cases() if not kinds or c.kind.name in kinds]
-    t0 = time.perf_counter()
-    records = [run_case(spec, c, target_name, measure=measure) for c in cases]
-    seconds = time.perf_counter() - t0
-    if record_file:
-        write_records(record_file, Source("framework", target_name, ad.version(), target(target_name).framework),
-                      records, spec.digest)
-    fails = [r for r in records if r.verdict == FAIL]
-    nas = sum(r.verdict == NA for r in records)
-    if not quiet:
-        for r in fails:
-            print(r.explain(), file=sys.stderr)
-    print(f"{target_name:<11} {ad.version()}: {len(records)} cases, {len(records) - len(fails) - nas} pass, "
-          f"{len(fails)} fail, {nas} n/a ({seconds:.1f} s)", file=sys.stderr)
-    return records, fails
+def summary_line(f) -> str:
+    """``torch       torch 2.13.0+cpu: 194 cases, 190 pass, 0 fail, 4 n/a (21.3 s)``, from a record file."""
+    counts = {v: sum(r.verdict == v for r in f.records) for v in (PASS, FAIL, NA)}
+    seconds = f.header.get("seconds")
+    return (f"{f.source.name:<11} {f.source.version}: {len(f.records)} cases, {counts[PASS]} pass, {counts[FAIL]} fail, "
+            f"{counts[NA]} n/a" + (f" ({seconds:.1f} s)" if seconds is not None else ""))
 
 
 def run_check(args: argparse.Namespace) -> int:
     from ..loader import load_spec
     from ..report import merge, read_records
+    from .children import Job, run_jobs
 
     kinds = split(args.kind)
     spec = load_spec()
     for k in kinds:
         spec.kind(k, "--kind")
     wanted = wanted_targets(args.framework)
-    if args.record_file:
-        if len(wanted) != 1:
-            raise SpecError("--record-file takes exactly one --framework")
-        _, fails = _run_in_process(wanted[0], kinds, Path(args.record_file), args.quiet, not args.no_flops)
-        return EXIT_DISAGREE if fails else EXIT_OK
     record_dir = Path(args.record_dir) if args.record_dir else Path(tempfile.mkdtemp(prefix="paramspec-"))
-    files, children, paths = [], [], []
-    for t in wanted:
-        path = record_dir / f"{t}.json"
-        if path.exists():
-            path.unlink()
-        argv = ["check", "--framework", t, "--record-file", str(path), "--quiet"] + (["--no-flops"] if args.no_flops
-                                                                                         else [])
-        for k in kinds:
-            argv += ["--kind", k]
-        children.append((t, argv))
-        paths.append(path)
-    for (t, _), path, proc in zip(children, paths, run_children(children, args.jobs)):
-        lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(t)]
-        print(lines[-1] if lines else f"{t}: exit {proc.returncode}", file=sys.stderr)
-        if proc.returncode not in (EXIT_OK, EXIT_DISAGREE) or not path.exists():
-            raise child_failed(t, "run", proc)
+    jobs = [Job("check", t, record_dir / f"{t}.json", {"kinds": kinds, "measure": not args.no_flops}) for t in wanted]
+    files = []
+    for path in run_jobs(jobs, args.jobs):
         files.append(read_records(path))
+        print(summary_line(files[-1]), file=sys.stderr)
     return _report(args, merge(files), explain=not args.quiet)
 
 

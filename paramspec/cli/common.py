@@ -1,4 +1,5 @@
-"""What every command shares: output options, target selection, and child processes.
+"""What every command shares: output options, target selection, and ``--jobs`` (the child
+processes themselves: :mod:`.children`).
 
 Output options (``--json``, ``--markdown``, ``--html``) take a path, or ``-`` for stdout.
 Every output is rendered before any is written, so a failure leaves no half-written report;
@@ -7,12 +8,9 @@ when one goes to stdout, the command prints no table there, so stdout stays pars
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
-import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from ..errors import FrameworkUnavailable, SpecError
 
@@ -85,25 +83,6 @@ def wanted_targets(requested: Sequence[str] | None) -> list[str]:
     return wanted
 
 
-# The thread pools a framework sizes to the machine unless told (torch's OpenMP, TensorFlow's intra-op).
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
-
-
-def run_child(target_name: str, argv: list[str], threads: int | None = None) -> subprocess.CompletedProcess:
-    """``python -m paramspec ARGV`` for one target, in its own process: Keras fixes its backend
-    at import, and one framework per process keeps memory and imports apart. ``threads``: the
-    size of the framework's thread pools, where the caller's environment does not set them
-    (children that run side by side share the CPUs rather than each taking all of them)."""
-    from ..frameworks import target
-
-    env = {**os.environ, **target(target_name).env,
-           "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
-    if threads is not None:
-        for key in THREAD_VARIABLES:
-            env.setdefault(key, str(threads))
-    return subprocess.run([sys.executable, "-m", "paramspec", *argv], env=env, capture_output=True, text=True)
-
-
 def _jobs(text: str) -> int:
     try:
         n = int(text)
@@ -117,30 +96,6 @@ def _jobs(text: str) -> int:
 def add_jobs(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--jobs", "-j", type=_jobs, metavar="N",
                    help=f"run up to N {what} at once, each in its own process (default: the number of CPUs)")
-
-
-def run_children(children: Sequence[tuple[str, list[str]]], jobs: int | None) -> Iterator[subprocess.CompletedProcess]:
-    """:func:`run_child` for each ``(target, argv)``, up to ``jobs`` at a time (``--jobs``, which
-    argparse holds to 1 or more; None: the CPUs); the results come back in the order given,
-    each as soon as it and those before it are done."""
-    n = max(1, min(jobs or os.cpu_count() or 1, len(children)))
-    if n == 1:
-        for t, argv in children:
-            yield run_child(t, argv)
-        return
-    threads = max(1, (os.cpu_count() or 1) // n)  # two tools' runs side by side: 9.6 s, not 17 (2 cores)
-    pool = concurrent.futures.ThreadPoolExecutor(n)
-    try:
-        futures = [pool.submit(run_child, t, argv, threads) for t, argv in children]
-        for f in futures:
-            yield f.result()
-    finally:  # a failed child stops the run: those not started yet never start
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def child_failed(target_name: str, what: str, proc: subprocess.CompletedProcess) -> SpecError:
-    last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return SpecError(f"the {target_name} {what} failed (exit {proc.returncode}): {last}")
 
 
 def positive_depth(depth: int | None) -> int | None:

@@ -95,25 +95,24 @@ def record_markdown(r) -> str:
         out.append(f"| {name} | {got} | {exp} | {q.mark} | `{q.formula or ''}` |")
     if r.convention:
         out += ["", f"† {r.convention}"]
-    out += [f"- {p}" for p in r.problems]
-    f = r.flops
+    out += [f"- {p}" for p in r.all_problems]
+    f = r.compute
     if f is not None:
-        c = r.compute or {}
-        out += ["", f"#### Compute: {f.counter}", ""]
+        out += ["", f"#### Compute: {f.counter_label}", ""]
         if f.not_applicable:
             out.append(f"n/a: {f.not_applicable}")
         if f.by_op:
-            ops = set(c.get("matmul_ops", []))
+            ops = set(f.matmul_ops)
             out += ["| op | flops | |", "| --- | ---: | --- |"]
             out += [f"| `{op}` | {n:,} | {'matmul' if op in ops else ''} |" for op, n in f.by_op.items()]
             out += [f"| total | {f.measured:,} | |", ""]
-        out.append(f"- MACs (canonical): {f.macs:,} (`{c.get('macs_formula', '')}`); canonical flops 2 × MACs = "
+        out.append(f"- MACs (canonical): {f.macs:,} (`{f.macs_formula}`); canonical flops 2 × MACs = "
                    f"{f.canonical:,}")
-        out += [f"- term `{name}`: {v:,}" for name, v in (c.get("terms") or {}).items()]
+        out += [f"- term `{name}`: {v:,}" for name, v in f.terms.items()]
         if f.expected is not None:
             out.append(f"- the counter's formula ({f.compares}): {f.expected:,} {f.mark}")
-        if c.get("by_convention") and f.convention:
+        if f.convention:
             out.append(f"- † {f.convention}")
         out += [f"- estimate `{name}`: {e['value']:,} a token (`{e['formula']}`; {e['source']})"
-                for name, e in (c.get("estimates") or {}).items()]
+                for name, e in f.estimates.items()]
     return "\n".join(out) + "\n"

@@ -6,11 +6,10 @@ import importlib.util
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from ..errors import EXIT_OK, SpecError
-from .common import add_jobs, add_outputs, child_failed, run_children, split, to_stdout, write_outputs
+from .common import add_jobs, add_outputs, split, to_stdout, write_outputs
 
 
 def add_parser(sub) -> None:
@@ -23,29 +22,9 @@ def add_parser(sub) -> None:
     p.add_argument("--kind", action="append", help="only these layer kinds (repeatable)")
     p.add_argument("--model", action="append", help="only these model families (repeatable)")
     p.add_argument("--record-dir", help="write one record file per tool here (default: a temporary folder)")
-    p.add_argument("--record-file", help=argparse.SUPPRESS)  # a child run: one tool, in this process
     add_jobs(p, "tools")
     add_outputs(p, json="the tools report", markdown="the tools report", html="the tools report")
     p.set_defaults(func=run_tools)
-
-
-def _run_in_process(tool_id: str, kinds: list[str], record_file: Path) -> None:
-    from .._layout import import_adapter_module
-    from ..loader import load_spec
-    from ..report.records import write_records
-    from ..tools import cases, load_tools, run_tool
-
-    spec, ts = load_spec(), load_tools()
-    t = ts.tools[tool_id]
-    t0 = time.perf_counter()
-    records = [run_tool(t, c, f) for c, f in cases(spec, ts, kinds)]
-    module = import_adapter_module(f"tools.{t.runner.split('.')[0]}")
-    from ..reading import Source
-
-    write_records(record_file, Source("tool", t.id, module.version(t), t.framework), records, spec.digest)
-    wrong = sum(r.verdict == "fail" for r in records)
-    print(f"{tool_id}: {len(records)} cases, {wrong} with a wrong reading ({time.perf_counter() - t0:.1f} s)",
-          file=sys.stderr)
 
 
 def installed(tool) -> bool:
@@ -57,6 +36,7 @@ def run_tools(args: argparse.Namespace) -> int:
     from ..loader import load_spec
     from ..report import read_records
     from ..tools import load_tools
+    from .children import Job, run_jobs
 
     spec, ts = load_spec(), load_tools()
     kinds = split(args.kind) + split(args.model)
@@ -66,31 +46,22 @@ def run_tools(args: argparse.Namespace) -> int:
     for name in wanted:
         if name not in ts.tools:
             raise SpecError(f"unknown tool {name!r} (known: {', '.join(ts.tools)})")
-    if args.record_file:
-        if len(wanted) != 1:
-            raise SpecError("--record-file takes exactly one --tool")
-        _run_in_process(wanted[0], kinds, Path(args.record_file))
-        return EXIT_OK
     record_dir = Path(args.record_dir) if args.record_dir else Path(tempfile.mkdtemp(prefix="paramspec-tools-"))
-    files, children = [], []
+    jobs = []
     for name in wanted:
         t = ts.tools[name]
-        tgt = target(t.framework)
-        if not tgt.installed():
+        if not target(t.framework).installed():
             print(f"{name}: skipped: {t.framework} is not installed", file=sys.stderr)
             continue
-        path = record_dir / f"tool-{name}.json"
-        if path.exists():
-            path.unlink()
-        argv = ["tools", "--tool", name, "--record-file", str(path)] + [a for k in kinds for a in ("--kind", k)]
-        children.append((name, t.framework, path, argv))
-    runs = run_children([(framework, argv) for _, framework, _, argv in children], args.jobs)
-    for (name, _, path, _), proc in zip(children, runs):
-        lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(f"{name}:")]
-        print(lines[-1] if lines else f"{name}: exit {proc.returncode}", file=sys.stderr)
-        if proc.returncode != EXIT_OK or not path.exists():
-            raise child_failed(name, "tool run", proc)
-        files.append(read_records(path))
+        jobs.append(Job("tools", t.framework, record_dir / f"tool-{name}.json", {"tool": name, "kinds": kinds},
+                        label=name))
+    files = []
+    for path in run_jobs(jobs, args.jobs):
+        f = read_records(path)
+        wrong, seconds = sum(r.verdict == "fail" for r in f.records), f.header.get("seconds")
+        print(f"{f.source.name}: {len(f.records)} cases, {wrong} with a wrong reading"
+              + (f" ({seconds:.1f} s)" if seconds is not None else ""), file=sys.stderr)
+        files.append(f)
     if not files:
         raise SpecError("no tool ran: none of their frameworks is installed")
     return report_tools(args, files)

@@ -79,9 +79,9 @@ def count_table(r: Record, depth: int | None = None) -> str:
     if conv:
         lines.append(f"convention: {conv} (canonical: {r.quantities['params'].canonical:,} params, "
                      f"{r.quantities['state'].canonical:,} state)")
-    lines += [f"DISAGREES: {p}" for p in r.problems]
+    lines += [f"DISAGREES: {p}" for p in r.all_problems]
     out += [textwrap.fill(line, width(), subsequent_indent="  ") for line in lines]
-    if r.flops is not None:
+    if r.compute is not None:
         out.append(flops_text(r))
     return "\n".join(out)
 
@@ -89,13 +89,12 @@ def count_table(r: Record, depth: int | None = None) -> str:
 def flops_text(r: Record) -> str:
     """The compute reading: the counter, its per-op breakdown and totals, the spec's MACs and
     terms, the counter's convention, and any published estimates."""
-    f = r.flops
-    c = r.compute or {}
-    shapes = ", ".join(f"{tuple(i['shape'])} {i['dtype']}" for i in c.get("inputs", []))
-    lines = [f"compute: {f.counter}" + (f" on {shapes}" if shapes else "")]
+    f = r.compute
+    shapes = ", ".join(f"{tuple(i['shape'])} {i['dtype']}" for i in f.inputs)
+    lines = [f"compute: {f.counter_label}" + (f" on {shapes}" if shapes else "")]
     out = []
     if f.by_op:
-        ops = set(c.get("matmul_ops", []))
+        ops = set(f.matmul_ops)
         rows = [[op, f"{n:,}", "matmul" if op in ops else ""]
                 for op, n in sorted(f.by_op.items(), key=lambda kv: (kv[0] not in ops, -kv[1], kv[0]))]
         rows.append(["total", f"{f.measured:,}", ""])
@@ -104,21 +103,21 @@ def flops_text(r: Record) -> str:
         lines.append(f"n/a: {f.not_applicable}" + (f" (the counter: {f.error})" if f.error else ""))
     elif f.measured is not None:
         lines.append(f"measured {f.measured:,} flops: matmul-like {f.matmul:,}, other {f.remainder:,}")
-    lines.append(f"MACs (canonical): {f.macs:,} = {c.get('macs_formula', '')}; canonical flops 2 x MACs = "
+    lines.append(f"MACs (canonical): {f.macs:,} = {f.macs_formula}; canonical flops 2 x MACs = "
                  f"{f.canonical:,}")
-    for name, v in (c.get("terms") or {}).items():
+    for name, v in f.terms.items():
         lines.append(f"term {name}: {v:,}")
     if f.expected is not None:
         lines.append(f"the counter's formula ({f.compares}): {f.expected:,}" + ("" if f.agrees is None else
                      (" - agrees" if f.agrees else " - DISAGREES")))
-    if c.get("by_convention") and f.convention:
+    if f.convention:
         lines.append(f"counter convention: {f.convention}")
-    inputs = c.get("inputs") or []
+    inputs = f.inputs
     tokens = math.prod(inputs[0]["shape"]) if inputs else None  # a token-id input: batch x seq_len
-    for name, e in (c.get("estimates") or {}).items():
+    for name, e in f.estimates.items():
         per_seq = f", x {tokens:,} tokens = {e['value'] * tokens:,}" if tokens else ""
         lines.append(f"estimate {name}: {e['value']:,} a token{per_seq} ({e['source']}; formula: {e['formula']})")
-    for note in c.get("notes", []):
+    for note in f.notes:
         lines.append(f"note: {note}")
     out += [textwrap.fill(line, width(), subsequent_indent="  ") for line in lines]
     return "\n".join(out)

@@ -1,7 +1,7 @@
 """The matrix as Markdown (``reports/matrix.md``) and as a terminal table."""
 from __future__ import annotations
 
-from ..record import FAIL, NA, PASS, is_compute
+from ..record import FAIL, NA, PASS
 from .matrix import Cell, Matrix, Row
 
 LEGEND = ("Each cell is what the target read: trainable parameters, then state (running statistics) "
@@ -63,8 +63,8 @@ def markdown(m: Matrix) -> str:
             if c is None:
                 continue
             if c.params_verdict == PASS:
-                for name, q in c.record.quantities.items():
-                    if q.by_convention and q.why and not is_compute(name):
+                for q in c.record.quantities.values():
+                    if q.by_convention and q.why:
                         conventions.setdefault((row.kind, q.why), [])
                         if t not in conventions[(row.kind, q.why)]:
                             conventions[(row.kind, q.why)].append(t)
@@ -90,7 +90,7 @@ def markdown(m: Matrix) -> str:
 def flops_cell_text(cell: Cell | None) -> str:
     if cell is None:
         return "not run"
-    f = cell.record.flops
+    f = cell.record.compute
     v = cell.record.verdict_of("flops")
     if v is None:
         return "-"
@@ -113,8 +113,8 @@ def counters(m: Matrix) -> dict[str, str]:
     for row in m.rows:
         for t, c in row.cells.items():
             comp = c.record.compute
-            if t not in out and comp and comp.get("counter_name"):
-                out[t] = comp["counter_name"] + (f" ({comp['version']})" if comp.get("version") else "")
+            if t not in out and comp is not None and comp.counter_name:
+                out[t] = comp.counter_label
     return out
 
 
@@ -135,10 +135,10 @@ def flops_markdown(m: Matrix) -> list[str]:
     for row in rows:
         for t in m.targets:
             c = row.cells.get(t)
-            f = c.record.flops if c else None
+            f = c.record.compute if c else None
             if f is None:
                 continue
-            counter = (c.record.compute or {}).get("counter", "")
+            counter = f.counter
             if f.verdict == PASS and "†" in f.mark and f.convention:
                 ts = conventions.setdefault((row.kind, counter, f.convention), [])
                 if t not in ts:

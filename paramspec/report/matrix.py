@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..frameworks import order
-from ..record import FAIL, NA, PASS, Record, is_compute
+from ..record import FAIL, NA, PASS, Record
 from .records import RecordFile, check_mergeable
 
 
@@ -36,23 +36,24 @@ class Cell:
             return "n/a"
         if v == FAIL:
             return "✗"
-        marks = {q.mark for name, q in r.quantities.items() if not is_compute(name)}
+        marks = {q.mark for q in r.quantities.values()}
         return "✓†" if "†" in marks else "✓"
 
     def to_dict(self) -> dict[str, Any]:
         r = self.record
         d = {"verdict": r.verdict, "mark": self.mark, "params": r.params, "state": r.state,
-             "convention": r.convention, "reason": r.reason, "problems": r.problems,
+             "convention": r.convention, "reason": r.reason, "problems": r.all_problems,
              "quantities": {k: q.to_dict() for k, q in r.quantities.items()}}
-        f = r.flops
-        if f is not None or r.verdict_of("flops") is not None:
-            d["flops"] = {"verdict": r.verdict_of("flops"), "mark": f.mark if f else "✗",
-                          "measured": f.measured if f else None, "matmul": f.matmul if f else None,
-                          "compared": f.compared if f else None, "expected": f.expected if f else None,
-                          "compares": f.compares if f else None, "macs": f.macs if f else None,
-                          "counter": (r.compute or {}).get("counter"), "why": f.convention if f else None,
-                          "not_applicable": f.not_applicable if f else None, "error": f.error if f else None,
-                          "by_op": f.by_op if f else {}}
+        v, c = r.verdict_of("flops"), r.compute
+        if c is not None:
+            d["flops"] = {"verdict": v, "mark": c.mark, "measured": c.measured, "matmul": c.matmul,
+                          "compared": c.compared, "expected": c.expected, "compares": c.compares, "macs": c.macs,
+                          "counter": c.counter, "why": c.convention, "not_applicable": c.not_applicable,
+                          "error": c.error, "by_op": c.by_op, "problems": c.problems(c.counter)}
+        elif v is not None:  # the case itself is n/a in this target: nothing was measured
+            d["flops"] = {"verdict": v, "mark": "n/a", "measured": None, "matmul": None, "compared": None,
+                          "expected": None, "compares": None, "macs": None, "counter": None, "why": None,
+                          "not_applicable": r.reason, "error": None, "by_op": {}, "problems": []}
         return d
 
 
@@ -119,6 +120,6 @@ def merge(files: Iterable[RecordFile]) -> Matrix:
                 row.canonical = {"params": r.quantities["params"].canonical,
                                  "state": r.quantities["state"].canonical}
             if row.macs is None and r.compute is not None:
-                row.macs = r.compute.get("macs")
+                row.macs = r.compute.macs
             row.cells[f.source.name] = Cell(r)
     return Matrix([f.source.name for f in files], {f.source.name: f.header for f in files}, list(rows.values()))

@@ -42,8 +42,10 @@ class RecordFile:
         return Source.from_dict(self.header["source"])
 
 
-def write_records(path: Path | str, source: Source, records: Iterable[Record], spec_digest: str | None = None) -> Path:
-    """Write one source's records (and a header and footer) as JSON, atomically."""
+def write_records(path: Path | str, source: Source, records: Iterable[Record], spec_digest: str | None = None,
+                  seconds: float | None = None) -> Path:
+    """Write one source's records (and a header and footer) as JSON, atomically; ``seconds``:
+    how long the run took (the header keeps it)."""
     from .. import __version__
     from ..loader import load_spec
 
@@ -58,6 +60,7 @@ def write_records(path: Path | str, source: Source, records: Iterable[Record], s
             "spec": spec_digest if spec_digest is not None else load_spec().digest,
             "python": platform.python_version(), "platform": platform.platform(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            **({"seconds": round(seconds, 3)} if seconds is not None else {}),
         },
         "records": recs,
         "footer": {v: sum(r["verdict"] == v for r in recs) for v in VERDICTS if any(r["verdict"] == v for r in recs)},
