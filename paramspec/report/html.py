@@ -5,7 +5,10 @@ The page holds, top to bottom:
 - filters: a kind (or model family), a target, a tool, and a case-id substring; they hide
   rows of both tables, other targets' columns of the matrix and other tools' columns;
 - ``#summary``: per target, ``N pass, M fail, K n/a`` for the parameter counts and, when the
-  matrix was measured, for the FLOPs; then each audited tool's one-line result;
+  matrix was measured, for the FLOPs; then ``#tool-chart``, per audited tool its one-line
+  result and, for its parameter and its compute readings, a stacked bar (inline SVG) of the
+  cases it got right (✓), right by a recorded convention (†), wrong (✗), failed on (error)
+  and had no such figure for (n/a; or not run), every bar on the same scale (all the cases);
 - ``#matrix``: a row per case, the canonical formula's value and a column per target. A cell
   shows the parameter count and its mark (✓, ✓† by a recorded convention, ✗, n/a) and, when
   a forward pass was measured, the FLOPs and their mark; its tooltip and its click-to-open
@@ -17,10 +20,27 @@ The page holds, top to bottom:
   the expected value and its formula, the difference, the why, the warnings and the error;
 - ``#findings``: each tool finding with the command that reproduces it.
 
-The page is self-contained: its CSS and JavaScript are inline, it loads nothing (no fonts,
-images, scripts or styles from anywhere; its Content-Security-Policy forbids any load and
-runs only its own script), so it works opened as a ``file://`` page. Every string from the
-inputs is escaped. This module imports no framework and no third-party package.
+Both tables sit in scroll boxes whose header row and first column are sticky.
+
+A cell's details and its tooltip are not in the markup (pre-rendered, they made the full
+report's page 5.3 MB): the page's script builds the details when the cell is opened, and sets
+the tooltip (its ``title``) when the pointer first comes over it, from one data block
+(``<script type="application/json" id="cell-data">``) of nodes (``["tag class", child, ...]``,
+a child being text or another node's index; see :mod:`.html_assets`). Equal nodes are stored
+once, and so is a long text that several nodes hold, so the many cells that share a formula,
+a convention or a tool's claims share them. The script makes elements and text nodes from the
+block and never parses markup.
+
+The page is self-contained: its CSS and JavaScript (:mod:`.html_assets`) are inline, it loads
+nothing (no fonts, images, scripts or styles from anywhere; its Content-Security-Policy
+forbids any load and runs only its own script), so it works opened as a ``file://`` page.
+Every string from the inputs is escaped. This module imports no framework and no third-party
+package.
+
+It reads only ``Matrix.to_dict()`` and ``tools_report(...).to_dict()``, through a few
+helpers (``_cell_parts``, ``_flops_parts``, ``_tool_parts``, ``_segment``): the compute part
+of a matrix cell is read defensively, and a key the page does not know is still shown in
+the cell's details, under its own name.
 
 Example:
     >>> page = html(matrix.to_dict(), None)
@@ -31,8 +51,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections import Counter
 from html import escape
 from typing import Any
+
+from .html_assets import CSS, JS
 
 __all__ = ["html"]
 
@@ -47,134 +70,19 @@ TOOLS_LEGEND = ("Each cell is what the tool reported for the case: its parameter
                 "zero, double counted, missing, other); n/a: the tool gives no such figure. Click a cell for the "
                 "expected value, its formula, the difference and the tool's warnings.")
 
-CSS = """
-:root { --bar: 0px; --ok: #e3f4e6; --ok-fg: #11672c; --conv: #fff1cc; --conv-fg: #7a4d00;
-  --bad: #fde4e4; --bad-fg: #a61b1b; --na: #ececec; --na-fg: #5f5f5f; --line: #d5d8dc; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-  color: #1d1f22; background: #fafbfc; }
-header.page { padding: 12px 16px 4px; }
-header.page h1 { font-size: 20px; margin: 0 0 2px; }
-header.page p { margin: 0; color: #555; }
-main { padding: 0 16px 40px; }
-h2 { font-size: 16px; margin: 22px 0 6px; }
-code, .num, .v, .fig, td.canon, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas,
-  "DejaVu Sans Mono", monospace; font-variant-numeric: tabular-nums; }
-#filters { position: sticky; top: 0; z-index: 40; display: flex; flex-wrap: wrap; gap: 8px 16px;
-  align-items: center; padding: 8px 16px; background: #f0f2f5; border-bottom: 1px solid var(--line); }
-#filters label { display: flex; gap: 6px; align-items: center; font-size: 13px; color: #333; }
-#filters select, #filters input { font: inherit; padding: 2px 4px; }
-#filters .shown { color: #555; font-size: 12px; margin-left: auto; }
-.legend { color: #444; font-size: 12.5px; max-width: 75em; margin: 4px 0 8px; }
-table { border-collapse: separate; border-spacing: 0; background: #fff; }
-th, td { border-right: 1px solid var(--line); border-bottom: 1px solid var(--line); padding: 3px 8px;
-  vertical-align: top; }
-tr > :first-child { border-left: 1px solid var(--line); }
-thead th { position: sticky; top: var(--bar); z-index: 20; background: #e9ecef; text-align: left;
-  border-top: 1px solid var(--line); white-space: nowrap; }
-thead th small { font-weight: normal; color: #555; }
-tbody th.case { position: sticky; left: 0; z-index: 10; background: #fff; text-align: left; font-weight: normal;
-  white-space: nowrap; }
-thead th.case { left: 0; z-index: 25; }
-td.canon { text-align: right; white-space: nowrap; color: #333; }
-td.cell { position: relative; text-align: right; white-space: nowrap; min-width: 9em; }
-td.cell > details > summary { cursor: pointer; list-style: none; }
-td.cell > details > summary::-webkit-details-marker { display: none; }
-td.cell > details > summary::marker { content: ""; }
-.line { display: block; }
-.mk { display: inline-block; min-width: 1.8em; text-align: left; font-weight: 600; }
-.q { color: #555; font-size: 11.5px; margin-right: 4px; }
-.sub { color: #555; font-size: 11.5px; }
-.m-ok { background: var(--ok); } .m-ok .mk, .mk.m-ok { color: var(--ok-fg); }
-.m-conv { background: var(--conv); } .m-conv .mk, .mk.m-conv { color: var(--conv-fg); }
-.m-bad { background: var(--bad); } .m-bad .mk, .mk.m-bad { color: var(--bad-fg); }
-.m-na { background: var(--na); color: var(--na-fg); } .m-na .mk, .mk.m-na { color: var(--na-fg); }
-.line.m-ok, .line.m-conv, .line.m-bad, .line.m-na { margin: 1px -4px; padding: 0 4px; border-radius: 3px; }
-td.m-ok .line.m-ok, td.m-conv .line.m-conv, td.m-bad .line.m-bad, td.m-na .line.m-na { background: transparent; }
-.line.fl { border-top: 1px dashed rgba(0,0,0,.15); margin-top: 2px; padding-top: 1px; font-size: 12px; }
-.pop { display: none; }
-details[open] > .pop { display: block; position: absolute; z-index: 50; top: 100%; left: 0; width: 42em;
-  max-width: 90vw; max-height: 60vh; overflow: auto; text-align: left; white-space: normal; background: #fff;
-  color: #1d1f22; border: 1px solid #9aa0a6; border-radius: 4px; box-shadow: 0 4px 14px rgba(0,0,0,.18);
-  padding: 8px 10px; font-size: 12.5px; }
-details[open] > .pop.flip { left: auto; right: 0; }
-.pop h3 { font-size: 13px; margin: 0 0 6px; }
-.pop h4 { font-size: 12.5px; margin: 8px 0 3px; }
-.pop dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0; }
-.pop dt { color: #555; } .pop dd { margin: 0; overflow-wrap: anywhere; }
-.pop table { font-size: 12px; margin-top: 2px; }
-.pop th, .pop td { padding: 1px 6px; position: static; white-space: nowrap; background: none; }
-.pop td.n { text-align: right; }
-.pop td.f { white-space: normal; min-width: 12em; }
-.pop ul { margin: 2px 0; padding-left: 18px; }
-.pop pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 2px 0; font-size: 11.5px; }
-.badge { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 11.5px; font-weight: 600; }
-#summary table td, #summary table th { white-space: nowrap; }
-#summary ul.tool-lines { margin: 6px 0; padding-left: 18px; }
-#findings ol { padding-left: 22px; }
-#findings li { margin: 4px 0; padding: 3px 6px; border-radius: 3px; }
-#findings li.m-bad { background: #fff6f6; }
-#findings code.repro { display: inline-block; background: #f1f3f4; padding: 0 4px; border-radius: 3px; }
-.empty { color: #666; font-style: italic; }
-"""
+# The segments of a tool's bar: (key, mark, what it counts).
+SEGMENTS = (("ok", "✓", "right"), ("conv", "†", "right by a recorded convention"), ("bad", "✗", "wrong"),
+            ("err", "error", "the tool failed"), ("na", "n/a", "no such figure, or not run"))
 
-JS = """
-(function () {
-  "use strict";
-  var byId = function (id) { return document.getElementById(id); };
-  var kind = byId("filter-kind"), fw = byId("filter-framework"), tool = byId("filter-tool"),
-      text = byId("filter-text"), shown = byId("shown");
-  function setBar() {
-    var bar = byId("filters");
-    document.documentElement.style.setProperty("--bar", (bar ? bar.offsetHeight : 0) + "px");
-  }
-  function val(el) { return el ? el.value : ""; }
-  function apply() {
-    var k = val(kind), f = val(fw), t = val(tool), q = val(text).trim().toLowerCase();
-    var total = 0, visible = 0;
-    document.querySelectorAll("#matrix > tbody > tr, #tools > tbody > tr, #findings li").forEach(function (r) {
-      var c = (r.getAttribute("data-case") || "").toLowerCase();
-      var rt = r.getAttribute("data-tool");
-      var ok = (!k || r.getAttribute("data-kind") === k) && (!q || c.indexOf(q) !== -1) &&
-               (!t || rt === null || rt === t);
-      r.style.display = ok ? "" : "none";
-      if (r.parentNode && r.parentNode.parentNode && r.parentNode.parentNode.id === "matrix") {
-        total += 1; if (ok) { visible += 1; }
-      }
-    });
-    document.querySelectorAll("#matrix [data-target], #summary [data-target]").forEach(function (c) {
-      c.style.display = (!f || c.getAttribute("data-target") === f) ? "" : "none";
-    });
-    document.querySelectorAll("#tools [data-tool], #summary [data-tool]").forEach(function (c) {
-      c.style.display = (!t || c.getAttribute("data-tool") === t) ? "" : "none";
-    });
-    if (shown) {
-      shown.textContent = byId("matrix") ? ("showing " + visible + " of " + total + " matrix rows") : "";
-    }
-  }
-  [kind, fw, tool].forEach(function (el) { if (el) { el.addEventListener("change", apply); } });
-  if (text) { text.addEventListener("input", apply); }
-  document.querySelectorAll("td.cell > details").forEach(function (d) {
-    d.addEventListener("toggle", function () {
-      if (!d.open) { return; }
-      document.querySelectorAll("td.cell > details[open]").forEach(function (o) { if (o !== d) { o.open = false; } });
-      var pop = d.querySelector(".pop");
-      if (pop) {
-        pop.classList.remove("flip");
-        if (pop.getBoundingClientRect().right > document.documentElement.clientWidth) { pop.classList.add("flip"); }
-      }
-    });
-  });
-  document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") {
-      document.querySelectorAll("td.cell > details[open]").forEach(function (o) { o.open = false; });
-    }
-  });
-  window.addEventListener("resize", setBar);
-  setBar();
-  apply();
-})();
-"""
+# The compute part of a matrix cell (its "flops" entry): (label in the details, the keys it may be
+# under, how to show it). A key named nowhere here is shown too, under its own name.
+FLOPS_FIELDS = (("verdict", ("verdict",), "text"), ("counter", ("counter",), "text"),
+                ("measured", ("measured", "total"), "num"), ("matmul part", ("matmul",), "num"),
+                ("compares", ("compares",), "text"), ("compared", ("compared",), "num"),
+                ("expected", ("expected",), "num"), ("MACs", ("macs",), "num"),
+                ("why", ("why", "convention"), "text"), ("n/a because", ("not_applicable", "na_reason"), "text"),
+                ("error", ("error",), "text"))
+FLOPS_MARK, FLOPS_BY_OP, FLOPS_PROBLEMS = ("mark",), ("by_op", "per_op"), ("problems",)
 
 
 # ---------------------------------------------------------------------------- small helpers
@@ -191,23 +99,29 @@ def _l(x: Any) -> list:
     return x if isinstance(x, list) else []
 
 
-def _num(x: Any, none: str = "—") -> str:
-    """A count with thousands separators (escaped text); anything else as text."""
-    if x is None:
-        return none
+def _fmt(x: Any) -> str:
+    """A count with thousands separators; anything else as text (not escaped)."""
     if isinstance(x, bool):
-        return _e(x)
+        return str(x)
     if isinstance(x, int):
         return f"{x:,}"
     if isinstance(x, float):
-        return f"{x:,.0f}" if x.is_integer() else _e(f"{x:,}")
-    return _e(x)
+        return f"{x:,.0f}" if x.is_integer() else f"{x:,}"
+    if isinstance(x, (dict, list)):
+        return json.dumps(x, ensure_ascii=False, default=str)
+    return str(x)
 
 
-def _signed(x: Any) -> str:
+def _num(x: Any, none: str = "—") -> str:
+    """A count with thousands separators (escaped text); anything else as text."""
+    return none if x is None else _e(_fmt(x))
+
+
+def _plain(x: Any, signed: bool = False) -> str:
+    """A number as plain text (for a tooltip or a details node, escaped later or never parsed)."""
     if isinstance(x, int) and not isinstance(x, bool):
-        return f"{x:+,}"
-    return _num(x)
+        return f"{x:+,}" if signed else f"{x:,}"
+    return "—" if x is None else _fmt(x)
 
 
 def _cls(mark: Any) -> str:
@@ -242,18 +156,9 @@ def _qmark(q: dict) -> str:
     return "†" if can is not None and can != exp else "✓"
 
 
-def _dl(items: list[tuple[str, str]]) -> str:
-    """A definition list; values are already-escaped HTML; empty values are left out."""
-    rows = [f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in items if v not in (None, "")]
-    return f"<dl>{''.join(rows)}</dl>" if rows else ""
-
-
-def _ul(lines: list) -> str:
-    return "<ul>" + "".join(f"<li>{_e(x)}</li>" for x in lines) + "</ul>" if lines else ""
-
-
-def _code(x: Any) -> str:
-    return f"<code>{_e(x)}</code>" if x not in (None, "") else ""
+def _pick(d: dict, keys: tuple[str, ...]) -> Any:
+    """The first of ``keys`` that ``d`` holds (not None)."""
+    return next((d[k] for k in keys if d.get(k) is not None), None)
 
 
 def _sha256(text: str) -> str:
@@ -281,7 +186,225 @@ def _counts(s: Any) -> str:
     return f"{_num(s.get('pass', 0))} pass, {_num(s.get('fail', 0))} fail, {_num(s.get('n/a', 0))} n/a"
 
 
+# ---------------------------------------------------------------------------- the details' nodes
+Node = list  # ["tag", child, ...] or ["tag class", child, ...]; a child is text (str) or a Node
+
+
+def _n(tag: str, *kids: Any) -> Node:
+    """A node; empty children (None, "") are left out, any other non-node becomes text."""
+    return [tag] + [k if isinstance(k, (list, str)) else _fmt(k) for k in kids if k is not None and k != ""]
+
+
+def _ndl(items: list[tuple[str, Any]]) -> Node | None:
+    """A definition list of the items whose value is not empty (a value is text or a node)."""
+    kids: list = []
+    for label, value in items:
+        if value is not None and value != "":
+            kids += [_n("dt", label), _n("dd", value)]
+    return _n("dl", *kids) if kids else None
+
+
+def _nul(lines: list) -> Node | None:
+    return _n("ul", *(_n("li", _fmt(x)) for x in lines)) if lines else None
+
+
+def _ncode(x: Any) -> Node | None:
+    return None if x in (None, "") else _n("code", _fmt(x))
+
+
+def _nnum(x: Any) -> str:
+    return "" if x is None else _plain(x)
+
+
+def _nbadge(mark: Any) -> Node:
+    return _n(f"span badge {_cls(mark)}", "" if mark is None else str(mark))
+
+
+def _ntable(title: str, headers: list[str], rows: list[Node]) -> Node | None:
+    """A heading and a table of ``tr`` nodes; nothing when there are none."""
+    if not rows:
+        return None
+    return _n("div", _n("h4", title), _n("table", _n("thead", _n("tr", *(_n("th", h) for h in headers))),
+                                         _n("tbody", *rows)))
+
+
+def _nvalue(label: str, value: Any) -> list[Node | None]:
+    """Any value under a label: a scalar in a definition list, a list as a list, a dict as a table."""
+    if isinstance(value, dict):
+        return [_ntable(label, ["", ""], [_n("tr", _n("td", _ncode(k)), _n("td n", _plain(v)))
+                                         for k, v in value.items()])] if value else []
+    if isinstance(value, list):
+        return [_n("h4", label), _nul(value)] if value else []
+    return [_ndl([(label, _plain(value))])] if value not in (None, "") else []
+
+
+class _Store:
+    """The page's data block: a root node per cell (its index is the cell's ``data-d``), then
+    every other node once (a node's children become the indices of theirs, and a node equal to
+    one stored before gets that one's index), then each text of at least :attr:`SHARED`
+    characters that more than one node holds, as a ``["", text]`` node those nodes point to."""
+
+    SHARED = 20
+
+    def __init__(self) -> None:
+        self.roots: list[Node] = []
+
+    def cell(self, verdict: Any, mark: Any, tip: list[list[str]], details: list[Node | None]) -> int:
+        """A cell's root node, ``["cell", head, tip, body]``, and its index. The script builds
+        the heading (column · case · verdict mark) and the tooltip's first line from the cell's
+        column and row and from ``head``, then the tooltip's other lines from ``tip`` (a line a
+        node), and the details from ``body``."""
+        verdict = "" if verdict is None else _fmt(verdict)
+        mark = "" if mark is None else _fmt(mark)
+        self.roots.append(_n("cell", ["head", verdict, mark, _cls(mark) if mark else ""],
+                             _n("tip", *(_n("span", *line) for line in tip)), _n("div", *details)))
+        return len(self.roots) - 1
+
+    def nodes(self) -> list[list]:
+        index: dict[str, int] = {}
+        nodes: list[list] = []
+
+        def intern(node: Node) -> int:
+            flat = [node[0]] + [intern(k) if isinstance(k, list) else k for k in node[1:]]
+            key = json.dumps(flat, ensure_ascii=False, separators=(",", ":"))
+            if key not in index:
+                index[key] = len(nodes)
+                nodes.append(flat)
+            return index[key]
+
+        roots = [[r[0]] + [intern(k) if isinstance(k, list) else k for k in r[1:]] for r in self.roots]
+        seen = Counter(k for n in roots + nodes for k in n[1:] if isinstance(k, str) and len(k) >= self.SHARED)
+        shared = {text: i for i, text in enumerate(t for t, c in seen.items() if c > 1)}
+        first, texts = len(roots), len(roots) + len(nodes)
+
+        def ref(k: int | str) -> int | str:
+            if isinstance(k, int):
+                return first + k
+            return texts + shared[k] if k in shared else k
+
+        return [[n[0]] + [ref(k) for k in n[1:]] for n in roots + nodes] + [["", t] for t in shared]
+
+    def block(self) -> str:
+        """The data block's text: JSON where ``<``, ``>`` and ``&`` are escapes, so no input can
+        close the block or open markup."""
+        text = json.dumps(self.nodes(), ensure_ascii=False, separators=(",", ":"))
+        return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+# ---------------------------------------------------------------------------- reading the inputs
+def _cell_parts(cell: dict) -> dict[str, Any]:
+    """What the page reads of a matrix cell (``Cell.to_dict()``), with defaults."""
+    quantities = _d(cell.get("quantities"))
+    return {"verdict": cell.get("verdict"), "mark": cell.get("mark"), "params": cell.get("params"),
+            "state": cell.get("state"), "convention": cell.get("convention"), "reason": cell.get("reason"),
+            "problems": [_fmt(p) for p in _l(cell.get("problems"))], "quantities": quantities,
+            "pq": _d(quantities.get("params")), "tensors": _l(cell.get("tensors")),
+            "flops": _flops_parts(cell.get("flops"))}
+
+
+def _flops_parts(f: Any) -> dict[str, Any] | None:
+    """What the page reads of a matrix cell's compute part (its ``flops`` entry), or None.
+
+    Every key is read through :data:`FLOPS_FIELDS` (and the mark, per-op and problems keys);
+    whatever else the entry holds is kept in ``other`` and shown under its own name."""
+    if not isinstance(f, dict):
+        return None
+    fields = [(label, _pick(f, keys), how) for label, keys, how in FLOPS_FIELDS]
+    known = {k for _, keys, _ in FLOPS_FIELDS for k in keys} | set(FLOPS_MARK + FLOPS_BY_OP + FLOPS_PROBLEMS)
+    value = {keys[0]: v for (_, keys, _), (_, v, _) in zip(FLOPS_FIELDS, fields)}
+    return {**value, "mark": _pick(f, FLOPS_MARK), "fields": fields,
+            "by_op": _d(_pick(f, FLOPS_BY_OP)), "problems": [_fmt(p) for p in _l(_pick(f, FLOPS_PROBLEMS))],
+            "other": [(str(k), v) for k, v in f.items() if k not in known]}
+
+
+def _tool_parts(tool: dict) -> dict[str, Any]:
+    """What the page reads of a tool (an entry of the tools report's ``tools``)."""
+    name = str(tool.get("tool"))
+    return {"name": name, "version": tool.get("version"), "framework": tool.get("framework"),
+            "unit": str(tool.get("compute_unit") or "compute"), "claim": _d(tool.get("claim")),
+            "line": tool.get("line") or name}
+
+
+def _tool_readings(cell: dict) -> dict[str, Any]:
+    """What the page reads of a tool's cell: the two readings (each a dict, or None), the
+    verdict, the reason, the warnings, the notes and the error."""
+    return {"params": cell.get("params") if isinstance(cell.get("params"), dict) else None,
+            "compute": cell.get("compute") if isinstance(cell.get("compute"), dict) else None,
+            "verdict": cell.get("verdict"), "reason": cell.get("reason"), "error": cell.get("error"),
+            "warnings": [_fmt(w) for w in _l(cell.get("warnings"))], "notes": [_fmt(n) for n in _l(cell.get("notes"))]}
+
+
+def _reading_mark(q: dict) -> str:
+    return q.get("mark") or ("n/a" if q.get("got") is None else "")
+
+
+def _segment(cell: Any, quantity: str) -> str:
+    """Which segment of the tool's bar a cell's reading falls in (a key of :data:`SEGMENTS`)."""
+    if not isinstance(cell, dict):
+        return "na"  # not run on this case
+    r = _tool_readings(cell)
+    q = r[quantity]
+    if q is None:
+        return "err" if r["error"] else "na"
+    return _cls(_reading_mark(q))[2:]
+
+
+def _tool_tally(tools: dict) -> dict[str, dict[str, dict[str, int]]]:
+    """Per tool, per reading (``params``, ``compute``), how many cases fall in each segment."""
+    out = {}
+    for t in _l(tools.get("tools")):
+        if not isinstance(t, dict):
+            continue
+        name = _tool_parts(t)["name"]
+        tally = {q: {key: 0 for key, _, _ in SEGMENTS} for q in ("params", "compute")}
+        for row in _l(tools.get("rows")):
+            cell = _d(_d(row).get("cells")).get(name)
+            for q, counts in tally.items():
+                counts[_segment(cell, q)] += 1
+        out[name] = tally
+    return out
+
+
 # ---------------------------------------------------------------------------- the summary
+def _bar(tool: str, label: str, counts: dict[str, int], total: int) -> str:
+    """A stacked bar of one reading's segments, on the scale of ``total`` cases (inline SVG)."""
+    rects, x = [], 0.0
+    for key, mark, what in SEGMENTS:
+        n = counts.get(key, 0)
+        if not n:
+            continue
+        w = 100.0 * n / total
+        title = f"{tool} · {label}: {n} of {total} cases {mark} ({what})"
+        rects.append(f'<rect class="s-{key}" data-seg="{key}" data-count="{n}" x="{x:.4f}%" y="0" '
+                     f'width="{w:.4f}%" height="100%"><title>{_e(title)}</title></rect>')
+        x += w
+    aria = f"{tool} · {label}: " + ", ".join(f"{counts.get(k, 0)} {m}" for k, m, _ in SEGMENTS)
+    return f'<svg class="bar" role="img" aria-label="{_e(aria)}" data-total="{total}">{"".join(rects)}</svg>'
+
+
+def _chart(tools: dict) -> str:
+    tool_list = [_tool_parts(t) for t in _l(tools.get("tools")) if isinstance(t, dict)]
+    if not tool_list:
+        return '<p class="empty">No tool was audited.</p>'
+    total = len(_l(tools.get("rows")))
+    tally = _tool_tally(tools)
+    key = "".join(f'<span class="sw s-{k}"></span>{_e(m)} {_e(what)}' for k, m, what in SEGMENTS)
+    out = [f'<p class="key">Each bar: the {total} cases of the tools report, read by the tool:{key}</p>',
+           '<table class="chart" id="tool-chart">']
+    for t in tool_list:
+        out.append(f'<tbody data-tool="{_e(t["name"])}"><tr><th class="tool" colspan="3" scope="rowgroup">'
+                   f'{_e(t["line"])}</th></tr>')
+        for q, label in (("params", "params"), ("compute", t["unit"])):
+            counts = tally[t["name"]][q]
+            text = " · ".join(f"{counts[k]} {m}" for k, m, _ in SEGMENTS if counts[k]) or "—"
+            bar = _bar(t["name"], label, counts, total) if total else ""
+            out.append(f'<tr data-quantity="{q}"><td class="q">{_e(label)}</td><td class="bar">{bar}</td>'
+                       f'<td class="counts">{_e(text)}</td></tr>')
+        out.append("</tbody>")
+    out.append("</table>")
+    return "".join(out)
+
+
 def _summary(matrix: dict | None, tools: dict | None) -> str:
     out = ['<section id="summary"><h2>Summary</h2>']
     if matrix is not None:
@@ -303,10 +426,7 @@ def _summary(matrix: dict | None, tools: dict | None) -> str:
         if specs or versions:
             out.append(f'<p class="sub">paramspec {_e(", ".join(versions))}; spec digest {_e(", ".join(specs))}</p>')
     if tools is not None:
-        lines = [t for t in _l(tools.get("tools")) if isinstance(t, dict)]
-        out.append('<ul class="tool-lines">' + "".join(
-            f'<li data-tool="{_e(t.get("tool"))}">{_e(t.get("line") or t.get("tool"))}</li>' for t in lines)
-            + "</ul>" if lines else '<p class="empty">No tool was audited.</p>')
+        out.append(_chart(tools))
     out.append("</section>")
     return "\n".join(out)
 
@@ -331,132 +451,113 @@ def _flops_text(f: dict) -> tuple[str, str]:
     if verdict == "n/a":
         return "n/a", "n/a"
     if f.get("compared") is None:
-        return f'<span class="mk">{_e(mark or "✗")}</span>', mark or "✗"
+        return f"<b>{_e(mark or '✗')}</b>", mark or "✗"
     unseen = " (unseen)" if f.get("compared") == 0 and f.get("macs") and "†" in str(mark) else ""
-    return f'{_num(f.get("compared"))}{unseen} <span class="mk">{_e(mark)}</span>', str(mark)
+    return f"{_num(f.get('compared'))}{unseen} <b>{_e(mark)}</b>", str(mark)
 
 
-def _quantities_table(quantities: dict) -> str:
+def _flops_tip(f: dict) -> list[list[str]]:
+    line = f"FLOPs {f.get('mark') or ''}: measured {_plain(f.get('measured'))}, expected {_plain(f.get('expected'))}"
+    tip = [[line]]
+    if f.get("why"):
+        tip.append(["counter: ", _fmt(f.get("why"))])
+    return tip + [["FLOPs problem: ", p] for p in f["problems"]]
+
+
+def _flops_details(f: dict) -> list[Node | None]:
+    items = [(label, _nnum(v) if how == "num" else ("" if v is None else _fmt(v))) for label, v, how in f["fields"]]
+    out: list[Node | None] = [_n("h4", "FLOPs ", _nbadge(f.get("mark"))), _ndl(items)]
+    if f["problems"]:
+        out += [_n("h4", "Problems"), _nul(f["problems"])]
+    if f["by_op"]:
+        out += [_n("h4", "By op"), _n("table", _n("tbody", *(_n("tr", _n("td", _ncode(k)), _n("td n", _plain(v)))
+                                                           for k, v in f["by_op"].items())))]
+    for label, value in f["other"]:
+        out += _nvalue(label, value)
+    return out
+
+
+def _quantities_table(quantities: dict) -> Node | None:
     rows = []
     for name, q in quantities.items():
         q = _d(q)
-        rows.append(f'<tr><td>{_e(name)}</td><td class="n">{_num(q.get("got"))}</td>'
-                    f'<td class="n">{_num(q.get("expected"))}</td><td class="n">{_num(q.get("canonical"))}</td>'
-                    f'<td class="mk {_cls(_qmark(q))}">{_e(_qmark(q))}</td>'
-                    f'<td class="f">{_code(q.get("formula"))}</td></tr>')
-    return _titled_table("Quantities", ["quantity", "got", "expected", "canonical", "", "formula"], rows)
+        mark = _qmark(q)
+        rows.append(_n("tr", _n("td", _fmt(name)), _n("td n", _plain(q.get("got"))),
+                       _n("td n", _plain(q.get("expected"))), _n("td n", _plain(q.get("canonical"))),
+                       _n(f"td mk {_cls(mark)}", mark), _n("td f", _ncode(q.get("formula")))))
+    return _ntable("Quantities", ["quantity", "got", "expected", "canonical", "", "formula"], rows)
 
 
-def _tensors_table(tensors: list) -> str:
+def _tensors_table(tensors: list) -> Node | None:
     rows = []
     for t in tensors:
         t = _d(t)
         shape = t.get("shape")
-        shape = "(" + ", ".join(_e(s) for s in shape) + ")" if isinstance(shape, list) else _e(shape)
+        shape = "(" + ", ".join(_fmt(s) for s in shape) + ")" if isinstance(shape, list) else _fmt(shape)
         kind = "" if t.get("trainable") is None else ("param" if t.get("trainable") else "state")
-        shared = ", ".join(str(s) for s in _l(t.get("shared_with")))
-        rows.append(f'<tr><td>{_code(t.get("name"))}</td><td><code>{shape}</code></td><td>{_e(t.get("dtype"))}</td>'
-                    f'<td class="n">{_num(t.get("numel"))}</td><td>{_e(kind)}</td>'
-                    f'<td>{_e("= " + shared if shared else "")}</td></tr>')
-    return _titled_table("Tensors", ["name", "shape", "dtype", "count", "", "tied"], rows)
+        shared = ", ".join(_fmt(s) for s in _l(t.get("shared_with")))
+        rows.append(_n("tr", _n("td", _ncode(t.get("name"))), _n("td", _n("code", shape)),
+                       _n("td", "" if t.get("dtype") is None else _fmt(t.get("dtype"))),
+                       _n("td n", _plain(t.get("numel"))), _n("td", kind), _n("td", "= " + shared if shared else "")))
+    return _ntable("Tensors", ["name", "shape", "dtype", "count", "", "tied"], rows)
 
 
-def _titled_table(title: str, headers: list[str], rows: list[str]) -> str:
-    """A heading and a table of already-rendered ``<tr>`` rows; nothing when there are none."""
-    if not rows:
-        return ""
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    return f"<h4>{_e(title)}</h4><table><thead><tr>{head}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-
-
-def _by_op(by_op: dict) -> str:
-    if not by_op:
-        return ""
-    return ("<table><tbody>" + "".join(f'<tr><td>{_code(k)}</td><td class="n">{_num(v)}</td></tr>'
-                                       for k, v in by_op.items()) + "</tbody></table>")
-
-
-def _matrix_cell(target: str, case: str, cell: Any) -> str:
+def _matrix_cell(store: _Store, target: str, case: str, cell: Any) -> str:
     t = _e(target)
     if not isinstance(cell, dict):
         return f'<td class="cell m-na" data-target="{t}" title="{_e(target)}: not run">not run</td>'
-    verdict, mark = cell.get("verdict"), cell.get("mark")
-    quantities = _d(cell.get("quantities"))
-    pq = _d(quantities.get("params"))
-    flops = cell.get("flops") if isinstance(cell.get("flops"), dict) else None
+    c = _cell_parts(cell)
+    verdict, mark, pq, flops = c["verdict"], c["mark"], c["pq"], c["flops"]
     cls = _cls(mark)
 
     # what the cell shows
     if verdict == "n/a" or mark == "n/a":
-        shown = '<span class="mk">n/a</span>'
+        shown = "<b>n/a</b>"
     else:
-        shown = f'<span class="v">{_num(cell.get("params"), "?")}</span> <span class="mk">{_e(mark)}</span>'
-        if cell.get("state"):
-            shown += f'<span class="line sub">+ {_num(cell.get("state"))} state</span>'
+        shown = f'{_num(c["params"], "?")} <b>{_e(mark)}</b>'
+        if c["state"]:
+            shown += f'<span class="line sub">+ {_num(c["state"])} state</span>'
     if flops is not None:
         ftext, fmark = _flops_text(flops)
         shown += f'<span class="line fl {_cls(fmark)}"><span class="q">FLOPs</span>{ftext}</span>'
 
-    # the tooltip: plain text, escaped once as an attribute
-    tip = [f"{target} · {case}: {verdict} {mark or ''}".rstrip()]
+    # the tooltip's lines after the first (the script adds "target · case: verdict mark")
+    tip: list[list[str]] = []
     if pq:
-        tip.append(f"params: got {_plain(pq.get('got'))}, expected {_plain(pq.get('expected'))}"
-                   + (f" (canonical {_plain(pq.get('canonical'))})" if pq.get("canonical") not in (None, pq.get(
-                       "expected")) else ""))
+        tip.append([f"params: got {_plain(pq.get('got'))}, expected {_plain(pq.get('expected'))}"
+                    + (f" (canonical {_plain(pq.get('canonical'))})" if pq.get("canonical") not in (None, pq.get(
+                        "expected")) else "")])
         if pq.get("formula"):
-            tip.append(f"formula: {pq.get('formula')}")
-    if cell.get("convention"):
-        tip.append(f"why: {cell.get('convention')}")
-    reason = str(cell.get("reason") or "").strip()
+            tip.append(["formula: ", _fmt(pq.get("formula"))])
+    if c["convention"]:
+        tip.append(["why: ", _fmt(c["convention"])])
+    reason = str(c["reason"] or "").strip()
     if reason:
-        tip.append(("n/a: " if verdict == "n/a" else "reason: ") + reason.splitlines()[-1])
-    tip += [f"problem: {p}" for p in _l(cell.get("problems"))]
+        tip.append(["n/a: " if verdict == "n/a" else "reason: ", reason.splitlines()[-1]])
+    tip += [["problem: ", p] for p in c["problems"]]
     if flops is not None:
-        tip.append(f"FLOPs {flops.get('mark') or ''}: measured {_plain(flops.get('measured'))}, "
-                   f"expected {_plain(flops.get('expected'))}")
-        if flops.get("why"):
-            tip.append(f"counter: {flops.get('why')}")
-    tip.append("(click for details)")
+        tip += _flops_tip(flops)
 
-    # the details
-    pop = [(f"<h3>{_e(target)} · <code>{_e(case)}</code> · {_e(verdict)} "
-            f'<span class="badge {cls}">{_e(mark)}</span></h3>')]
-    items = [("formula", _code(pq.get("formula"))),
-             ("expected", _num(pq.get("expected"), "")), ("got", _num(pq.get("got"), "")),
-             ("canonical", _num(pq.get("canonical"), "") if pq.get("canonical") != pq.get("expected") else ""),
-             ("state", _num(cell.get("state"), "") if cell.get("state") else ""),
-             ("why", _e(cell.get("convention"))),
-             ("n/a because" if verdict == "n/a" else "reason",
-              f"<pre>{_e(cell.get('reason'))}</pre>" if cell.get("reason") and "\n" in str(cell.get("reason"))
-              else _e(cell.get("reason")))]
-    pop.append(_dl(items))
-    if _l(cell.get("problems")):
-        pop.append("<h4>Problems</h4>" + _ul(_l(cell.get("problems"))))
-    pop.append(_quantities_table(quantities))
-    pop.append(_tensors_table(_l(cell.get("tensors"))))
+    # the details after the heading (the script adds "target · case · verdict mark")
+    r = c["reason"]
+    details = [_ndl([("formula", _ncode(pq.get("formula"))),
+                     ("expected", _nnum(pq.get("expected"))), ("got", _nnum(pq.get("got"))),
+                     ("canonical", _nnum(pq.get("canonical")) if pq.get("canonical") != pq.get("expected") else ""),
+                     ("state", _nnum(c["state"]) if c["state"] else ""),
+                     ("why", "" if c["convention"] is None else _fmt(c["convention"])),
+                     ("n/a because" if verdict == "n/a" else "reason",
+                      _n("pre", _fmt(r)) if r and "\n" in str(r) else ("" if r is None else _fmt(r)))])]
+    if c["problems"]:
+        details += [_n("h4", "Problems"), _nul(c["problems"])]
+    details += [_quantities_table(c["quantities"]), _tensors_table(c["tensors"])]
     if flops is not None:
-        pop.append(f'<h4>FLOPs <span class="badge {_cls(flops.get("mark"))}">{_e(flops.get("mark"))}</span></h4>')
-        pop.append(_dl([("verdict", _e(flops.get("verdict"))), ("counter", _e(flops.get("counter"))),
-                        ("measured", _num(flops.get("measured"), "")), ("matmul part", _num(flops.get("matmul"), "")),
-                        ("compares", _e(flops.get("compares"))), ("compared", _num(flops.get("compared"), "")),
-                        ("expected", _num(flops.get("expected"), "")), ("MACs", _num(flops.get("macs"), "")),
-                        ("why", _e(flops.get("why"))), ("n/a because", _e(flops.get("not_applicable"))),
-                        ("error", _e(flops.get("error")))]))
-        by_op = _d(flops.get("by_op"))
-        if by_op:
-            pop.append("<h4>By op</h4>" + _by_op(by_op))
-    return (f'<td class="cell {cls}" data-target="{t}" data-mark="{_e(mark)}" title="{_e(chr(10).join(tip))}">'
-            f'<details><summary>{shown}</summary><div class="pop">{"".join(pop)}</div></details></td>')
+        details += _flops_details(flops)
+    i = store.cell(verdict, mark, tip, details)
+    return (f'<td class="cell {cls}" data-target="{t}" data-mark="{_e(mark)}" data-d="{i}">'
+            f"<button type=button>{shown}</button></td>")
 
 
-def _plain(x: Any, signed: bool = False) -> str:
-    """A number as plain text (for a tooltip, escaped later)."""
-    if isinstance(x, int) and not isinstance(x, bool):
-        return f"{x:+,}" if signed else f"{x:,}"
-    return "—" if x is None else str(x)
-
-
-def _matrix(matrix: dict) -> str:
+def _matrix(store: _Store, matrix: dict) -> str:
     targets = [str(t) for t in _l(matrix.get("targets"))]
     headers = _d(matrix.get("headers"))
     head = ['<th class="case" scope="col">case</th><th scope="col">formula</th>']
@@ -472,93 +573,92 @@ def _matrix(matrix: dict) -> str:
         body.append(f'<tr data-kind="{_e(row.get("kind"))}" data-case="{_e(case)}">'
                     f'<th class="case" scope="row" title="{_e(config)}"><code>{_e(case)}</code></th>'
                     f'<td class="canon">{_canonical(row)}</td>'
-                    + "".join(_matrix_cell(t, case, cells.get(t)) for t in targets) + "</tr>")
+                    + "".join(_matrix_cell(store, t, case, cells.get(t)) for t in targets) + "</tr>")
     if not body:
         body.append(f'<tr data-kind="" data-case=""><td colspan="{len(targets) + 2}" class="empty">no cases</td></tr>')
     return ('<section id="matrix-section"><h2>Agreement matrix</h2>'
-            f'<p class="legend">{_e(LEGEND)}</p>'
+            f'<p class="legend">{_e(LEGEND)}</p><div class="scroll" id="matrix-scroll" tabindex="0">'
             f'<table id="matrix"><thead><tr>{"".join(head)}</tr></thead><tbody>\n' + "\n".join(body)
-            + "\n</tbody></table></section>")
+            + "\n</tbody></table></div></section>")
 
 
 # ---------------------------------------------------------------------------- the tools
-def _tool_line(label: str, q: Any) -> tuple[str, str]:
+def _tool_line(label: str, q: dict | None) -> tuple[str, str]:
     """One reading's line in a tool cell (escaped HTML) and its colour class."""
-    if not isinstance(q, dict):
-        return f'<span class="line m-na"><span class="q">{_e(label)}</span><span class="mk">n/a</span></span>', "m-na"
-    mark = q.get("mark") or ("n/a" if q.get("got") is None else "")
+    if q is None:
+        return f'<span class="line m-na"><span class="q">{_e(label)}</span><b>n/a</b></span>', "m-na"
+    mark = _reading_mark(q)
     cls = _cls(mark)
     fig = _num(q.get("got"), "") if mark != "n/a" else ""
     finding = f' <span class="sub">{_e(q.get("finding"))}</span>' if q.get("finding") else ""
-    line = (f'<span class="line {cls}"><span class="q">{_e(label)}</span><span class="fig">{fig}</span> '
-            f'<span class="mk">{_e(mark)}</span>{finding}</span>')
-    return line, cls
+    return f'<span class="line {cls}"><span class="q">{_e(label)}</span>{fig} <b>{_e(mark)}</b>{finding}</span>', cls
 
 
-def _tool_quantity(label: str, q: Any) -> str:
-    if not isinstance(q, dict):
-        return f"<h4>{_e(label)}</h4><p class=\"empty\">the tool gives no such figure</p>"
-    mark = q.get("mark")
-    return (f'<h4>{_e(label)} <span class="badge {_cls(mark)}">{_e(mark)}</span></h4>'
-            + _dl([("finding", _e(q.get("finding"))), ("got", _num(q.get("got"), "")),
-                   ("expected", _num(q.get("expected"), "")), ("formula", _code(q.get("formula"))),
-                   ("difference", _signed(q.get("difference")) if q.get("difference") not in (None, 0) else ""),
-                   ("why", _e(q.get("why")))]))
+def _tool_quantity(label: str, q: dict | None) -> list[Node | None]:
+    if q is None:
+        return [_n("h4", label), _n("p empty", "the tool gives no such figure")]
+    diff = q.get("difference")
+    return [_n("h4", f"{label} ", _nbadge(q.get("mark"))),
+            _ndl([("finding", "" if q.get("finding") is None else _fmt(q.get("finding"))),
+                  ("got", _nnum(q.get("got"))), ("expected", _nnum(q.get("expected"))),
+                  ("formula", _ncode(q.get("formula"))),
+                  ("difference", _plain(diff, signed=True) if diff not in (None, 0) else ""),
+                  ("why", "" if q.get("why") is None else _fmt(q.get("why")))])]
 
 
-def _tool_cell(tool: dict, case: str, cell: Any) -> str:
-    name = str(tool.get("tool"))
-    unit = str(tool.get("compute_unit") or "compute")
+def _tool_cell(store: _Store, tool: dict, case: str, cell: Any) -> str:
+    name, unit = tool["name"], tool["unit"]
     if not isinstance(cell, dict):
         return f'<td class="cell m-na" data-tool="{_e(name)}" title="{_e(name)}: not run">not run</td>'
-    pline, pcls = _tool_line("params", cell.get("params"))
-    cline, ccls = _tool_line(unit, cell.get("compute"))
-    error, warnings = cell.get("error"), [str(w) for w in _l(cell.get("warnings"))]
+    r = _tool_readings(cell)
+    pline, pcls = _tool_line("params", r["params"])
+    cline, ccls = _tool_line(unit, r["compute"])
+    error, warnings = r["error"], r["warnings"]
     cls = "m-bad" if error else _worst(pcls, ccls)
     shown = pline + cline + ('<span class="line sub">error</span>' if error else "")
 
-    tip = [f"{name} · {case}: {cell.get('verdict') or ''}".rstrip()]
-    for label, q in (("params", cell.get("params")), (unit, cell.get("compute"))):
-        if isinstance(q, dict):
-            tip.append(f"{label}: {q.get('mark') or ''} got {_plain(q.get('got'))}, expected "
-                       f"{_plain(q.get('expected'))}" + (f" ({q.get('formula')})" if q.get("formula") else "")
-                       + (f"; {q.get('finding')}" if q.get("finding") else "")
-                       + (f", difference {_plain(q.get('difference'), signed=True)}" if q.get("difference") else ""))
+    # the tooltip's lines after the first (the script adds "tool · case: verdict")
+    tip: list[list[str]] = []
+    for label, q in (("params", r["params"]), (unit, r["compute"])):
+        if q is not None:
+            tip.append([f"{label}: {q.get('mark') or ''} got {_plain(q.get('got'))}, expected "
+                        f"{_plain(q.get('expected'))}" + (f" ({q.get('formula')})" if q.get("formula") else "")
+                        + (f"; {q.get('finding')}" if q.get("finding") else "")
+                        + (f", difference {_plain(q.get('difference'), signed=True)}" if q.get("difference") else "")])
             if q.get("why"):
-                tip.append(f"  why: {q.get('why')}")
+                tip.append(["  why: ", _fmt(q.get("why"))])
         else:
-            tip.append(f"{label}: the tool gives no such figure")
-    tip += [f"warning: {w}" for w in warnings]
+            tip.append([f"{label}: the tool gives no such figure"])
+    tip += [["warning: ", w] for w in warnings]
     if error:
-        tip.append(f"error: {error}")
-    elif cell.get("reason"):
-        tip.append(f"{'n/a: ' if cell.get('verdict') == 'n/a' else ''}{cell.get('reason')}")
-    tip.append("(click for details)")
+        tip.append(["error: ", _fmt(error)])
+    elif r["reason"]:
+        tip.append(["n/a: " if r["verdict"] == "n/a" else "", _fmt(r["reason"])])
 
-    claim = _d(tool.get("claim"))
-    pop = [f"<h3>{_e(name)} · <code>{_e(case)}</code> · {_e(cell.get('verdict'))}</h3>",
-           _dl([("version", _e(tool.get("version"))), ("claims params", _e(claim.get("params"))),
-                ("claims compute", _e(claim.get("compute")))]),
-           _tool_quantity("params", cell.get("params")), _tool_quantity(unit, cell.get("compute"))]
-    if cell.get("reason") and not error:
-        pop.append(_dl([("n/a because" if cell.get("verdict") == "n/a" else "reason", _e(cell.get("reason")))]))
+    # the details after the heading (the script adds "tool · case · verdict")
+    claim = tool["claim"]
+    details = [_ndl([(k, "" if v is None else _fmt(v)) for k, v in (
+        ("version", tool["version"]), ("claims params", claim.get("params")),
+        ("claims compute", claim.get("compute")))])]
+    details += _tool_quantity("params", r["params"]) + _tool_quantity(unit, r["compute"])
+    if r["reason"] and not error:
+        details.append(_ndl([("n/a because" if r["verdict"] == "n/a" else "reason", _fmt(r["reason"]))]))
     if warnings:
-        pop.append("<h4>Warnings</h4>" + _ul(warnings))
+        details += [_n("h4", "Warnings"), _nul(warnings)]
     if error:
-        pop.append(f"<h4>Error</h4><pre>{_e(error)}</pre>")
-    if _l(cell.get("notes")):
-        pop.append("<h4>Notes</h4>" + _ul(_l(cell.get("notes"))))
-    return (f'<td class="cell {cls}" data-tool="{_e(name)}" title="{_e(chr(10).join(tip))}">'
-            f'<details><summary>{shown}</summary><div class="pop">{"".join(pop)}</div></details></td>')
+        details += [_n("h4", "Error"), _n("pre", _fmt(error))]
+    if r["notes"]:
+        details += [_n("h4", "Notes"), _nul(r["notes"])]
+    i = store.cell(r["verdict"], None, tip, details)
+    return f'<td class="cell {cls}" data-tool="{_e(name)}" data-d="{i}"><button type=button>{shown}</button></td>'
 
 
-def _tools(tools: dict) -> str:
-    tool_list = [t for t in _l(tools.get("tools")) if isinstance(t, dict)]
+def _tools(store: _Store, tools: dict) -> str:
+    tool_list = [_tool_parts(t) for t in _l(tools.get("tools")) if isinstance(t, dict)]
     head = ['<th class="case" scope="col">case</th><th scope="col">expected</th>']
     for t in tool_list:
-        sub = " · ".join(_e(x) for x in (t.get("framework"), t.get("compute_unit")) if x)
-        head.append(f'<th scope="col" data-tool="{_e(t.get("tool"))}">{_e(t.get("tool"))}<br>'
-                    f'<small>{sub}</small></th>')
+        sub = " · ".join(_e(x) for x in (t["framework"], t["unit"] if t["unit"] != "compute" else None) if x)
+        head.append(f'<th scope="col" data-tool="{_e(t["name"])}">{_e(t["name"])}<br><small>{sub}</small></th>')
     body = []
     for row in _l(tools.get("rows")):
         row = _d(row)
@@ -574,14 +674,14 @@ def _tools(tools: dict) -> str:
         body.append(f'<tr data-kind="{_e(row.get("kind"))}" data-case="{_e(case)}">'
                     f'<th class="case" scope="row" title="{_e(config)}"><code>{_e(case)}</code></th>'
                     f'<td class="canon">{expected}</td>'
-                    + "".join(_tool_cell(t, case, cells.get(str(t.get("tool")))) for t in tool_list) + "</tr>")
+                    + "".join(_tool_cell(store, t, case, cells.get(t["name"])) for t in tool_list) + "</tr>")
     if not body:
         body.append(f'<tr data-kind="" data-case=""><td colspan="{len(tool_list) + 2}" class="empty">no cases</td>'
                     "</tr>")
     return ('<section id="tools-section"><h2>Counting tools</h2>'
-            f'<p class="legend">{_e(TOOLS_LEGEND)}</p>'
+            f'<p class="legend">{_e(TOOLS_LEGEND)}</p><div class="scroll" id="tools-scroll" tabindex="0">'
             f'<table id="tools"><thead><tr>{"".join(head)}</tr></thead><tbody>\n' + "\n".join(body)
-            + "\n</tbody></table></section>")
+            + "\n</tbody></table></div></section>")
 
 
 def _findings(tools: dict) -> str:
@@ -590,13 +690,13 @@ def _findings(tools: dict) -> str:
     for f in _l(tools.get("findings")):
         f = _d(f)
         case = str(f.get("case") or "")
-        diff = f" (difference {_signed(f.get('difference'))})" if f.get("difference") not in (None, 0) else ""
+        diff = f" (difference {_plain(f.get('difference'), signed=True)})" if f.get("difference") not in (None, 0) else ""
         items.append(
             f'<li class="m-bad" data-tool="{_e(f.get("tool"))}" data-kind="{_e(kinds.get(case, ""))}" '
             f'data-case="{_e(case)}"><b>{_e(f.get("tool"))}</b> '
             f'<span class="badge m-bad">{_e(f.get("finding"))}</span> {_e(f.get("quantity"))} of '
             f'<code>{_e(case)}</code>: got <span class="num">{_num(f.get("got"))}</span>, expected '
-            f'<span class="num">{_num(f.get("expected"))}</span>{diff}. {_e(f.get("explain"))}'
+            f'<span class="num">{_num(f.get("expected"))}</span>{_e(diff)}. {_e(f.get("explain"))}'
             + (f'<br>reproduce: <code class="repro">{_e(f.get("reproduce"))}</code>' if f.get("reproduce") else "")
             + "</li>")
     body = "<ol>" + "\n".join(items) + "</ol>" if items else '<p class="empty">No finding.</p>'
@@ -627,13 +727,14 @@ def html(matrix: dict | None, tools: dict | None) -> str:
     """
     matrix = matrix if isinstance(matrix, dict) else None
     tools = tools if isinstance(tools, dict) else None
+    store = _Store()
     nothing = ('<section id="summary"><h2>Summary</h2><p class="empty">Nothing to show: no matrix and no tools '
                "report.</p></section>")
     sections = [_summary(matrix, tools) if (matrix is not None or tools is not None) else nothing]
     if matrix is not None:
-        sections.append(_matrix(matrix))
+        sections.append(_matrix(store, matrix))
     if tools is not None:
-        sections += [_tools(tools), _findings(tools)]
+        sections += [_tools(store, tools), _findings(tools)]
     csp = (f"default-src 'none'; style-src {_sha256(CSS)}; script-src {_sha256(JS)}; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     what = " and ".join(x for x, given in (("agreement matrix", matrix), ("tools report", tools)) if given is not None)
@@ -655,6 +756,9 @@ def html(matrix: dict | None, tools: dict | None) -> str:
 <main>
 {chr(10).join(sections)}
 </main>
+<div id="pop" role="dialog" aria-label="details" hidden><button type="button" class="close" aria-label="close">×</button>
+<div id="pop-body"></div></div>
+<script type="application/json" id="cell-data">{store.block()}</script>
 <script>{JS}</script>
 </body>
 </html>
