@@ -1,7 +1,7 @@
-"""The README's console examples: every ```console block holds one command (``$ ...``) and its
-real output. ``python tests/readme_examples.py --write`` runs each in a fresh process (with
-its target's environment) from the repository's root and writes the output back;
-tests/test_readme.py runs each where its framework is installed and compares.
+"""The console examples of the README and of docs/reference/*.md: every ```console block holds
+one command (``$ ...``) and its real output. ``python tests/readme_examples.py --write`` runs
+each in a fresh process (with its target's environment) from the repository's root and writes
+the output back; tests/test_readme.py runs each where its framework is installed and compares.
 
 Version numbers are compared as ``<version>``: a framework's patch release changes them, not
 what the command says.
@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from a checkout
 README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs" / "reference").glob("*.md"))]  # the pages whose examples are run
 BLOCK = re.compile(r"```console\n\$ (?P<cmd>[^\n]*)\n(?P<out>.*?)```", re.S)
 VERSION = re.compile(r"\d+\.\d+\.\d+(?:\+\w+)?")
 
@@ -27,6 +28,7 @@ VERSION = re.compile(r"\d+\.\d+\.\d+(?:\+\w+)?")
 class Example:
     command: str
     output: str
+    page: str = "README.md"  # where it is shown, from the repository's root
 
     @property
     def argv(self) -> list[str]:
@@ -45,9 +47,11 @@ class Example:
         return []
 
 
-def examples(text: str | None = None) -> list[Example]:
-    text = README.read_text(encoding="utf-8") if text is None else text
-    return [Example(m.group("cmd"), m.group("out")) for m in BLOCK.finditer(text)]
+def examples(text: str | None = None, page: str = "README.md") -> list[Example]:
+    """The examples of one page (``text``), or of every page in :data:`PAGES`."""
+    if text is None:
+        return [e for p in PAGES for e in examples(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))]
+    return [Example(m.group("cmd"), m.group("out"), page) for m in BLOCK.finditer(text)]
 
 
 def normalize(output: str) -> str:
@@ -67,13 +71,17 @@ def run(example: Example, env_extra: dict[str, str] | None = None) -> subprocess
 
 
 def write() -> int:
-    text = README.read_text(encoding="utf-8")
-    for ex in examples(text):
-        p = run(ex, {"PYTHONPATH": str(ROOT)})
-        out = (p.stdout + (p.stderr if p.returncode else "")).rstrip() + "\n"
-        text = text.replace(f"```console\n$ {ex.command}\n{ex.output}```", f"```console\n$ {ex.command}\n{out}```", 1)
-        print(f"{ex.command[:70]}: exit {p.returncode}")
-    README.write_text(text, encoding="utf-8")
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        rel = str(page.relative_to(ROOT))
+        for ex in examples(text, rel):
+            p = run(ex, {"PYTHONPATH": str(ROOT)})
+            out = (p.stdout + (p.stderr if p.returncode else "")).rstrip() + "\n"
+            block = f"```console\n$ {ex.command}\n"
+            text = text.replace(f"{block}{ex.output}```", f"{block}{out}```", 1)
+            print(f"{rel}: {ex.command[:70]}: exit {p.returncode}")
+        if text != page.read_text(encoding="utf-8"):
+            page.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -5,6 +5,7 @@ import pytest
 
 import paramspec
 from paramspec.frameworks import target
+from paramspec.record import SCHEMA_VERSION
 
 pytestmark = pytest.mark.framework
 
@@ -25,7 +26,7 @@ def test_count_returns_the_reading_and_the_formula(target_name):
     assert r.framework_version.startswith(target(target_name).needs[0]) and r.built
     assert r.native and all(r.native[k] == r.quantities[f"native:{k}"].expected for k in r.native)
     d = json.loads(json.dumps(r.to_dict()))
-    assert d["schema_version"] == 1 and d["quantities"]["params"]["got"] == q.got and d["tensors"][0]["name"]
+    assert d["schema_version"] == SCHEMA_VERSION and d["quantities"]["params"]["got"] == q.got and d["tensors"][0]["name"]
     assert paramspec.Record.from_dict(d).quantities == r.quantities
 
 
