@@ -7,15 +7,18 @@ framework's abstract construction (the meta device, ``StatelessScope``, ``eval_s
 no weight memory is allocated, unless ``materialize`` asks for real weights (benchmarks and
 the tests that compare the two). :meth:`Adapter.read` lists the tensors through the
 framework's own APIs; :meth:`Adapter.describe` says what was built, from the object itself.
+:meth:`Adapter.owns` says whether a user's own object is the framework's, and
+:meth:`Adapter.adopt` makes it a :class:`Built` to read.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
 from paramspec.compute import Input
 from paramspec.errors import NotApplicable, SpecError
+from paramspec.frameworks import frameworks
 from paramspec.loader import load_spec
 from paramspec.reading import Measurement, Reading, Source
 
@@ -24,24 +27,54 @@ __all__ = ["Adapter", "Built", "Input", "built", "call_text", "channels_last", "
 
 @dataclass
 class Built:
-    """What a builder made: the object (or, for nnx, a factory the adapter calls), the
-    abstract inputs it was built for (in the framework's layout), and anything the
-    framework returns beside it (the abstract variables of a Flax linen module).
+    """What a builder made, and how to call it. Every field means the same in every framework;
+    a framework that has no use for a field leaves it at its default.
 
-    ``call`` says how to call it where the inputs do not go in order (Keras's
-    MultiHeadAttention takes query, value, key): ``call(f, inputs)`` calls ``f``."""
+    Attributes:
+        module: the framework object that was built: a ``torch.nn.Module``, a Keras layer, a
+            Flax linen ``Module`` (which holds no variables: see ``variables``) or an nnx
+            ``Module``. None until :meth:`Adapter.construct` has called ``factory``, and for a
+            user's bare linen variables (:meth:`Adapter.adopt`), which come with no module.
+        inputs: the abstract inputs it is built for, in the framework's layout
+            (:meth:`Adapter.layout`); :meth:`Adapter.build` fills in the kind's own when a
+            builder leaves them out.
+        factory: for a framework whose modules can only be made inside its own construction
+            (nnx: a constructor takes ``rngs`` and runs under ``nnx.eval_shape``), the builder
+            returns ``Built(factory=lambda rngs: ...)`` instead of a module, and the adapter's
+            :meth:`~Adapter.construct` calls it and sets ``module``.
+        variables: the module's variables, where the framework keeps them apart from the module
+            (a linen module's ``init`` returns them: shapes and dtypes only, unless
+            materialized), set by the adapter's :meth:`~Adapter.construct`.
+        call_kwargs: keyword arguments of every call of the module (linen's
+            ``deterministic=True``).
+        call: how to call it where the inputs do not go in order (Keras's MultiHeadAttention
+            takes query, value, key): ``call(f, inputs)`` calls ``f``.
+        read_native: whether the framework's own totals will be read (:meth:`Adapter.build`'s
+            ``native``), so that an adapter that reads them while building (linen's
+            ``nn.tabulate``) need not trace them otherwise.
+        native_totals: the framework's own totals, where the adapter read them while building
+            (linen's ``nn.tabulate``, from the same trace as its variables); :meth:`Adapter.read`
+            uses them rather than asking again.
 
-    obj: Any
+    Example:
+        >>> Built(torch.nn.Linear(3, 4))                             # the module itself
+        >>> built(linen.Dropout(0.5), shaped(1, 3), deterministic=True)  # construct adds `variables`
+        >>> Built(factory=lambda rngs: nnx.Linear(3, 4, rngs=rngs))  # construct sets `module`
+    """
+
+    module: Any = None
     inputs: tuple[Input, ...] = ()
-    extra: Any = None
-    kwargs: dict[str, Any] = field(default_factory=dict)  # keyword arguments of the call (linen's deterministic)
+    _: KW_ONLY
+    factory: Callable[[Any], Any] | None = None
+    variables: Mapping[str, Any] | None = None
+    call_kwargs: dict[str, Any] = field(default_factory=dict)
     call: Callable[[Callable, tuple], Any] | None = None
-    native: bool = True  # whether the framework's own totals will be read (Adapter.build's `native`)
-    totals: dict[str, int] = field(default_factory=dict)  # native totals read while building (linen's nn.tabulate)
+    read_native: bool = True
+    native_totals: dict[str, int] = field(default_factory=dict)
 
     def invoke(self, f: Callable, xs: tuple) -> Any:
-        """Call ``f`` (the object's forward, however a framework spells it) on ``xs``."""
-        return self.call(f, xs) if self.call is not None else f(*xs, **self.kwargs)
+        """Call ``f`` (the module's forward, however a framework spells it) on ``xs``."""
+        return self.call(f, xs) if self.call is not None else f(*xs, **self.call_kwargs)
 
 
 class Adapter:
@@ -63,8 +96,8 @@ class Adapter:
         """Build ``kind`` from resolved spec variables for ``inputs`` (in torch's layout; by
         default the kind's own ``inputs`` in the spec), abstractly unless ``materialize``. A
         builder gets them in the framework's layout (:meth:`layout`) as ``x``. ``native=False``
-        says the framework's own totals will not be read (``Built.native``), so an adapter that
-        reads them while building (linen's ``nn.tabulate``) need not.
+        says the framework's own totals will not be read (``Built.read_native``), so an adapter
+        that reads them while building (linen's ``nn.tabulate``) need not.
 
         Raises:
             NotApplicable: the framework has no such layer or option.
@@ -80,7 +113,8 @@ class Adapter:
 
         def make() -> Built:
             b = builder(v, xs)
-            b.native = native
+            b.inputs = b.inputs or xs
+            b.read_native = native
             return b
 
         try:
@@ -90,8 +124,6 @@ class Adapter:
             if limit is None:
                 raise
             raise limit from None
-        if not b.inputs:
-            b.inputs = xs
         return b
 
     def beyond_limit(self, error: Exception, values: Mapping[str, Any]) -> SpecError | None:
@@ -106,6 +138,31 @@ class Adapter:
     def construct(self, make: Callable[[], Built], materialize: bool) -> Built:
         """Run a builder inside the framework's abstract construction (each adapter's own)."""
         return make()
+
+    @classmethod
+    def owns(cls, obj: Any) -> str | None:
+        """The target that reads ``obj``, a user's own object, when it is this framework's
+        (a built layer, a module, a pair of a module and its variables); else None.
+
+        :func:`paramspec.frameworks.owner` asks the adapter of each framework whose packages
+        are imported already (so this module's framework import costs nothing); a check here
+        imports nothing more. The target is one of this framework's in ``frameworks.yaml``
+        (:meth:`targets`), never a name written out.
+        """
+        return None
+
+    @classmethod
+    def targets(cls) -> list[str]:
+        """This framework's targets, from ``frameworks.yaml``, its default first."""
+        return [t.name for t in frameworks()[cls.framework].targets]
+
+    def adopt(self, obj: Any) -> Built:
+        """A user's own object (one :meth:`owns` claims) as a :class:`Built` for :meth:`read`.
+
+        Raises:
+            SpecError: an object the framework cannot read yet (an unbuilt Keras layer).
+        """
+        return Built(obj)
 
     def describe(self, built: Built) -> str:  # pragma: no cover - every adapter overrides it
         raise NotImplementedError
@@ -135,9 +192,9 @@ def channels_last(x: Input, int_dtype: str = "int32") -> Input:
     return Input(x.shape, int_dtype, False) if x.dtype == "int64" else x
 
 
-def built(obj: Any, *inputs: Input, **kwargs: Any) -> Built:
-    """``obj`` built for ``inputs``; ``kwargs`` go with every call of it (linen's deterministic)."""
-    return Built(obj, tuple(inputs), kwargs=kwargs)
+def built(module: Any, *inputs: Input, **call_kwargs: Any) -> Built:
+    """``module`` built for ``inputs``; ``call_kwargs`` go with every call of it (linen's deterministic)."""
+    return Built(module, tuple(inputs), call_kwargs=call_kwargs)
 
 
 def ints(x: Any) -> tuple[int, ...]:

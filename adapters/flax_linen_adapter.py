@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import flax
 import flax.linen as nn
@@ -40,10 +40,16 @@ def _concrete(x: Input) -> jax.Array:
     return jnp.zeros(x.shape, jnp.dtype(x.dtype))
 
 
-def _host_zeros(x: Input) -> np.ndarray:
-    """A concrete input as a numpy array: nn.tabulate needs concrete inputs, and a numpy one
-    costs no XLA compile (``jnp.zeros`` compiles two tiny programs on first use)."""
-    return np.zeros(x.shape, np.dtype(x.dtype))
+def host_inputs(inputs: tuple[Input, ...]) -> tuple[np.ndarray, ...]:
+    """Concrete inputs, as numpy arrays of zeros: ``nn.tabulate`` traces ``init`` on concrete
+    inputs (it closes over them inside its own ``jax.eval_shape``), and a numpy array costs no
+    XLA compile (``jnp.zeros`` compiles two tiny programs on first use).
+
+    Raises:
+        MemoryError: an input too large to hold here (numpy's ``_ArrayMemoryError``).
+        ValueError: an input of ``2**63`` bytes or more (numpy's "array is too big").
+    """
+    return tuple(np.zeros(x.shape, np.dtype(x.dtype)) for x in inputs)
 
 
 # A raw uint32[2] key (flax takes either kind): made with numpy, unlike ``jax.random.key(0)``,
@@ -81,8 +87,9 @@ def init_variables(module: nn.Module, inputs: tuple[Input, ...], kwargs: dict[st
     return variables
 
 
-def tabulate_variables(module: nn.Module, inputs: tuple[Input, ...], kwargs: dict[str, Any]) -> tuple[_Variables, int]:
-    """The abstract variables and ``nn.tabulate``'s 'Total Parameters', from one trace.
+def tabulate_variables(module: nn.Module, xs: tuple[np.ndarray, ...], kwargs: dict[str, Any]) -> tuple[_Variables, int]:
+    """The abstract variables and ``nn.tabulate``'s 'Total Parameters', from one trace on the
+    concrete inputs ``xs`` (:func:`host_inputs`).
 
     ``nn.tabulate`` traces ``module.init`` under ``jax.eval_shape`` itself. A method
     interceptor, in that same trace, keeps what ``init_variables`` would return (the root
@@ -103,7 +110,7 @@ def tabulate_variables(module: nn.Module, inputs: tuple[Input, ...], kwargs: dic
         return out
 
     with nn.intercept_methods(record), shape_only_init():
-        total = _total_parameters(module, inputs, kwargs)
+        total = _total_parameters(module, xs, kwargs)
     if "variables" not in captured:
         raise RuntimeError("nn.tabulate's trace did not call the root module")
     variables = _Variables(nn.meta.unbox(flax.core.unfreeze(captured["variables"])))
@@ -111,12 +118,12 @@ def tabulate_variables(module: nn.Module, inputs: tuple[Input, ...], kwargs: dic
     return variables, total
 
 
-def _total_parameters(module: nn.Module, inputs: tuple[Input, ...], kwargs: dict[str, Any]) -> int:
+def _total_parameters(module: nn.Module, xs: tuple[np.ndarray, ...], kwargs: dict[str, Any]) -> int:
     """The 'Total Parameters' line of ``nn.tabulate``: linen's own count, made module by module
-    (tabulate runs ``jax.eval_shape`` itself; it needs concrete inputs, which are small)."""
+    (tabulate runs ``jax.eval_shape`` itself, on the concrete inputs ``xs``: :func:`host_inputs`)."""
     text = nn.tabulate(module, _KEY, depth=1,
                        console_kwargs={"width": 10_000, "force_terminal": False, "color_system": None})(
-        *map(_host_zeros, inputs), **kwargs)
+        *xs, **kwargs)
     m = _TOTAL.search(text)
     if m is None:
         raise RuntimeError("nn.tabulate printed no 'Total Parameters' line")
@@ -212,23 +219,48 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
         return f"flax {flax.__version__} (jax {jax.__version__})"
 
     def construct(self, make, materialize: bool) -> Built:
+        """The builder's module and its variables (``Built.variables``): from ``nn.tabulate``'s
+        trace, with linen's own total beside them, when that total will be read; else from
+        ``init``.
+
+        ``nn.tabulate`` needs concrete inputs, which an abstract build otherwise never
+        allocates. Where they are too large to hold here (a config's ``batch`` or ``seq_len``
+        in the billions: numpy raises MemoryError, or ValueError past 2**63 bytes), the
+        variables still come from the abstract ``init``, and :meth:`read` reports what asking
+        ``nn.tabulate`` for its total raises. Any other error propagates.
+        """
         b = make()
-        if not materialize and b.inputs and b.native:
-            try:  # the variables and linen's own total from one trace (tabulate_variables)
-                b.extra, b.totals["nn.tabulate"] = tabulate_variables(b.obj, b.inputs, b.kwargs)
+        if not materialize and b.inputs and b.read_native:
+            try:
+                xs = host_inputs(b.inputs)
+            except (MemoryError, ValueError):
+                xs = None
+            if xs is not None:  # the variables and linen's own total from one trace
+                b.variables, b.native_totals["nn.tabulate"] = tabulate_variables(b.module, xs, b.call_kwargs)
                 return b
-            except Exception:  # noqa: BLE001 - read() asks nn.tabulate again and reports what it raises
-                pass
-        b.extra = init_variables(b.obj, b.inputs, b.kwargs, materialize)
+        b.variables = init_variables(b.module, b.inputs, b.call_kwargs, materialize)
         return b
+
+    @classmethod
+    def owns(cls, obj: Any) -> str | None:
+        """linen's target for a ``(module, variables)`` pair (what ``module.init`` returned), or
+        for a bare variables mapping (one with a ``params`` collection)."""
+        pair = isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], nn.Module)
+        return cls.targets()[0] if pair or (isinstance(obj, Mapping) and "params" in obj) else None
+
+    def adopt(self, obj: Any) -> Built:
+        """A pair as its module and variables; a bare mapping as variables with no module (read
+        without a description or linen's own total, which need the module)."""
+        module, variables = obj if isinstance(obj, tuple) else (None, obj)
+        return Built(module, variables=dict(nn.meta.unbox(flax.core.unfreeze(variables))))
 
     def describe(self, built: Built) -> str:
         shapes = ", ".join(shape_text(i.shape) for i in built.inputs)
-        return one_line(built.obj) + (f" on {shapes}" if shapes else "")
+        return one_line(built.module) + (f" on {shapes}" if shapes else "")
 
     # ------------------------------------------------------------------ read
     def read(self, built: Built, native: bool = True) -> Reading:
-        variables: dict = built.extra
+        variables: Mapping[str, Any] = built.variables
         embeds = getattr(variables, "embeds", frozenset())  # nn.Embed module paths, recorded at init
         tensors: list[Tensor] = []
         for path, leaf in flatten_dict(variables).items():
@@ -238,11 +270,12 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
             tensors.append(Tensor("/".join(map(str, path)), tuple(leaf.shape), str(leaf.dtype), trainable,
                                   embedding=embedding))
         totals = {}
-        if native and built.obj is not None and built.inputs:  # bare variables have no module to tabulate
-            total = built.totals.get("nn.tabulate")
-            totals["nn.tabulate"] = total if total is not None else _total_parameters(built.obj, built.inputs,
-                                                                                      built.kwargs)
-        return Reading(self.source(), self.describe(built) if built.obj is not None else "variables", tensors, totals)
+        if native and built.module is not None and built.inputs:  # bare variables have no module to tabulate
+            total = built.native_totals.get("nn.tabulate")
+            totals["nn.tabulate"] = total if total is not None else _total_parameters(
+                built.module, host_inputs(built.inputs), built.call_kwargs)
+        return Reading(self.source(), self.describe(built) if built.module is not None else "variables", tensors,
+                       totals)
 
     # ------------------------------------------------------------------ measure
     def measure(self, built: Built, breakdown: bool = True) -> Measurement:
@@ -252,13 +285,13 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
         which it traces under ``jax.eval_shape`` (``Scope.param``): the initializers draw no
         random numbers there (:func:`shape_only_init`), as in an abstract build. The forward
         pass's own trace, and so its cost, is unchanged."""
-        module, kwargs = built.obj, built.kwargs
+        module, kwargs = built.module, built.call_kwargs
 
         def forward(variables, *xs):
             return module.apply(variables, *xs, **kwargs)
 
         with shape_only_init():
-            return measure_xla(forward, (dict(built.extra), *map(abstract, built.inputs)), self.version(),
+            return measure_xla(forward, (dict(built.variables), *map(abstract, built.inputs)), self.version(),
                                built.inputs, breakdown)
 
     def layout(self, x: Input) -> Input:

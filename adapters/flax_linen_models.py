@@ -60,7 +60,7 @@ def _merge(x):
 
 
 # ------------------------------------------------------------------ vision
-class MLP(nn.Module):
+class MLP(nn.Module, kw_only=True):
     hidden_sizes: Sequence[int]
     out_features: int
     bias: bool
@@ -75,7 +75,7 @@ class MLP(nn.Module):
         return x
 
 
-class LeNet5(nn.Module):
+class LeNet5(nn.Module, kw_only=True):
     num_classes: int
 
     @nn.compact
@@ -88,7 +88,7 @@ class LeNet5(nn.Module):
         return nn.Dense(self.num_classes, name="fc3")(x)
 
 
-class VGG(nn.Module):
+class VGG(nn.Module, kw_only=True):
     cfg: str
     batch_norm: bool
     num_classes: int
@@ -112,7 +112,7 @@ class VGG(nn.Module):
         return nn.Dense(self.num_classes, name="classifier_6")(x)
 
 
-class _Block(nn.Module):
+class _Block(nn.Module, kw_only=True):
     """What BasicBlock and Bottleneck take (torchvision's arguments)."""
 
     planes: int
@@ -156,7 +156,7 @@ class Bottleneck(_Block):
         return nn.relu(out + x)
 
 
-class ResNet(nn.Module):
+class ResNet(nn.Module, kw_only=True):
     block: str
     layers: Sequence[int]
     groups: int
@@ -175,8 +175,8 @@ class ResNet(nn.Module):
             planes, stride = 64 * 2 ** i, 1 if i == 0 else 2
             for j in range(n):
                 downsample = j == 0 and (stride != 1 or inplanes != planes * block_cls.expansion)
-                x = block_cls(planes, stride if j == 0 else 1, downsample, self.groups, self.width_per_group,
-                              self.conv_bias, name=f"layer{i + 1}_{j}")(x)
+                x = block_cls(planes=planes, stride=stride if j == 0 else 1, downsample=downsample, groups=self.groups,
+                              base_width=self.width_per_group, conv_bias=self.conv_bias, name=f"layer{i + 1}_{j}")(x)
                 inplanes = planes * block_cls.expansion
         x = x.mean(axis=(1, 2))  # AdaptiveAvgPool2d((1, 1))
         return nn.Dense(self.num_classes, name="fc")(x)
@@ -190,7 +190,7 @@ def _conv_bn(x, features: int, kernel: int, stride: int = 1, groups: int = 1, na
     return nn.relu6(_batch_norm(f"{name}_1")(x))
 
 
-class InvertedResidual(nn.Module):
+class InvertedResidual(nn.Module, kw_only=True):
     inp: int
     oup: int
     stride: int
@@ -209,7 +209,7 @@ class InvertedResidual(nn.Module):
         return x + out if self.stride == 1 and self.inp == self.oup else out
 
 
-class MobileNetV2(nn.Module):
+class MobileNetV2(nn.Module, kw_only=True):
     width_mult: float
     num_classes: int
 
@@ -222,7 +222,8 @@ class MobileNetV2(nn.Module):
         for t, c, n, s in MOBILENET_V2_SETTINGS:
             oup = make_divisible(c * self.width_mult)
             for i in range(n):
-                x = InvertedResidual(inp, oup, s if i == 0 else 1, t, name=f"features_{k}")(x)
+                x = InvertedResidual(inp=inp, oup=oup, stride=s if i == 0 else 1, expand_ratio=t,
+                                     name=f"features_{k}")(x)
                 inp, k = oup, k + 1
         x = _conv_bn(x, last, 1, name=f"features_{k}")
         x = nn.Dropout(0.2, deterministic=True)(x.mean(axis=(1, 2)))
@@ -230,7 +231,7 @@ class MobileNetV2(nn.Module):
 
 
 # ------------------------------------------------------------------ the course's models
-class TextClassifier(nn.Module):
+class TextClassifier(nn.Module, kw_only=True):
     vocab_size: int
     embedding_dim: int
     hidden_size: int
@@ -243,7 +244,7 @@ class TextClassifier(nn.Module):
         return nn.Dense(self.num_classes, name="fc")(x[:, -1])
 
 
-class MiniTransformerBlock(nn.Module):
+class MiniTransformerBlock(nn.Module, kw_only=True):
     """The lesson's EncoderBlock: MHA without biases, a ReLU FFN, two LayerNorms (post-LN)."""
 
     d_model: int
@@ -259,7 +260,7 @@ class MiniTransformerBlock(nn.Module):
         return nn.LayerNorm(epsilon=1e-6, name="norm2")(x + h)
 
 
-class MiniTransformer(nn.Module):
+class MiniTransformer(nn.Module, kw_only=True):
     """The lesson's TransformerEncoder. Positions are sinusoidal and computed, not learned."""
 
     vocab_size: int
@@ -273,97 +274,105 @@ class MiniTransformer(nn.Module):
         x = nn.Embed(self.vocab_size, self.d_model, name="word_embeddings")(tokens)
         x = x + _sinusoids(tokens.shape[1], self.d_model)
         for i in range(self.num_layers):
-            x = MiniTransformerBlock(self.d_model, self.num_heads, self.d_ff, name=f"encoder_blocks_{i}")(x)
+            x = MiniTransformerBlock(d_model=self.d_model, num_heads=self.num_heads, d_ff=self.d_ff,
+                                     name=f"encoder_blocks_{i}")(x)
         return nn.Dense(self.vocab_size, use_bias=False, name="output_layer")(x)
 
 
 # ------------------------------------------------------------------ transformers
-class BertSelfAttention(nn.Module):
-    d: int
-    heads: int
+class BertSelfAttention(nn.Module, kw_only=True):
+    hidden_size: int
+    num_attention_heads: int
 
     @nn.compact
     def __call__(self, x):
-        q, k, v = (_heads(nn.Dense(self.d, name=n)(x), self.heads) for n in ("query", "key", "value"))
+        q, k, v = (_heads(nn.Dense(self.hidden_size, name=n)(x), self.num_attention_heads)
+                   for n in ("query", "key", "value"))
         return _merge(_attention(q, k, v, causal=False))
 
 
-class BertAddNorm(nn.Module):
+class BertAddNorm(nn.Module, kw_only=True):
     """HF's BertSelfOutput / BertOutput: dense, dropout, LayerNorm(x + residual)."""
 
-    d: int
+    hidden_size: int
 
     @nn.compact
     def __call__(self, h, residual):
-        return nn.LayerNorm(epsilon=1e-12, name="LayerNorm")(nn.Dense(self.d, name="dense")(h) + residual)
+        return nn.LayerNorm(epsilon=1e-12, name="LayerNorm")(nn.Dense(self.hidden_size, name="dense")(h) + residual)
 
 
-class BertAttention(nn.Module):
-    d: int
-    heads: int
-
-    @nn.compact
-    def __call__(self, x):
-        return BertAddNorm(self.d, name="output")(BertSelfAttention(self.d, self.heads, name="self")(x), x)
-
-
-class BertIntermediate(nn.Module):
-    ff: int
+class BertAttention(nn.Module, kw_only=True):
+    hidden_size: int
+    num_attention_heads: int
 
     @nn.compact
     def __call__(self, x):
-        return nn.gelu(nn.Dense(self.ff, name="dense")(x), approximate=False)
+        return BertAddNorm(hidden_size=self.hidden_size, name="output")(
+            BertSelfAttention(hidden_size=self.hidden_size, num_attention_heads=self.num_attention_heads,
+                              name="self")(x), x)
 
 
-class BertLayer(nn.Module):
-    d: int
-    heads: int
-    ff: int
+class BertIntermediate(nn.Module, kw_only=True):
+    intermediate_size: int
 
     @nn.compact
     def __call__(self, x):
-        x = BertAttention(self.d, self.heads, name="attention")(x)
-        return BertAddNorm(self.d, name="output")(BertIntermediate(self.ff, name="intermediate")(x), x)
+        return nn.gelu(nn.Dense(self.intermediate_size, name="dense")(x), approximate=False)
 
 
-class BertEmbeddings(nn.Module):
+class BertLayer(nn.Module, kw_only=True):
+    hidden_size: int
+    num_attention_heads: int
+    intermediate_size: int
+
+    @nn.compact
+    def __call__(self, x):
+        x = BertAttention(hidden_size=self.hidden_size, num_attention_heads=self.num_attention_heads,
+                          name="attention")(x)
+        return BertAddNorm(hidden_size=self.hidden_size, name="output")(
+            BertIntermediate(intermediate_size=self.intermediate_size, name="intermediate")(x), x)
+
+
+class BertEmbeddings(nn.Module, kw_only=True):
     vocab_size: int
-    d: int
+    hidden_size: int
     max_position_embeddings: int
     type_vocab_size: int
 
     @nn.compact
     def __call__(self, tokens):
+        d = self.hidden_size
         positions = jnp.arange(tokens.shape[1])[None]
         token_types = jnp.zeros_like(tokens)
-        x = (nn.Embed(self.vocab_size, self.d, name="word_embeddings")(tokens)
-             + nn.Embed(self.max_position_embeddings, self.d, name="position_embeddings")(positions)
-             + nn.Embed(self.type_vocab_size, self.d, name="token_type_embeddings")(token_types))
+        x = (nn.Embed(self.vocab_size, d, name="word_embeddings")(tokens)
+             + nn.Embed(self.max_position_embeddings, d, name="position_embeddings")(positions)
+             + nn.Embed(self.type_vocab_size, d, name="token_type_embeddings")(token_types))
         return nn.LayerNorm(epsilon=1e-12, name="LayerNorm")(x)
 
 
-class BertEncoder(nn.Module):
-    d: int
-    heads: int
-    ff: int
-    num_layers: int
+class BertEncoder(nn.Module, kw_only=True):
+    hidden_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    intermediate_size: int
 
     @nn.compact
     def __call__(self, x):
-        for i in range(self.num_layers):
-            x = BertLayer(self.d, self.heads, self.ff, name=f"layer_{i}")(x)
+        for i in range(self.num_hidden_layers):
+            x = BertLayer(hidden_size=self.hidden_size, num_attention_heads=self.num_attention_heads,
+                          intermediate_size=self.intermediate_size, name=f"layer_{i}")(x)
         return x
 
 
-class BertPooler(nn.Module):
-    d: int
+class BertPooler(nn.Module, kw_only=True):
+    hidden_size: int
 
     @nn.compact
     def __call__(self, x):
-        return jnp.tanh(nn.Dense(self.d, name="dense")(x[:, 0]))
+        return jnp.tanh(nn.Dense(self.hidden_size, name="dense")(x[:, 0]))
 
 
-class BertModel(nn.Module):
+class BertModel(nn.Module, kw_only=True):
     vocab_size: int
     hidden_size: int
     num_hidden_layers: int
@@ -374,46 +383,50 @@ class BertModel(nn.Module):
 
     @nn.compact
     def __call__(self, tokens):
-        d = self.hidden_size
-        x = BertEmbeddings(self.vocab_size, d, self.max_position_embeddings, self.type_vocab_size,
-                           name="embeddings")(tokens)
-        x = BertEncoder(d, self.num_attention_heads, self.intermediate_size, self.num_hidden_layers,
+        x = BertEmbeddings(vocab_size=self.vocab_size, hidden_size=self.hidden_size,
+                           max_position_embeddings=self.max_position_embeddings,
+                           type_vocab_size=self.type_vocab_size, name="embeddings")(tokens)
+        x = BertEncoder(hidden_size=self.hidden_size, num_hidden_layers=self.num_hidden_layers,
+                        num_attention_heads=self.num_attention_heads, intermediate_size=self.intermediate_size,
                         name="encoder")(x)
-        return x, BertPooler(d, name="pooler")(x)
+        return x, BertPooler(hidden_size=self.hidden_size, name="pooler")(x)
 
 
-class GPT2Attention(nn.Module):
-    d: int
-    heads: int
-
-    @nn.compact
-    def __call__(self, x):
-        q, k, v = jnp.split(nn.Dense(3 * self.d, name="c_attn")(x), 3, axis=-1)
-        out = _attention(_heads(q, self.heads), _heads(k, self.heads), _heads(v, self.heads), causal=True)
-        return nn.Dense(self.d, name="c_proj")(_merge(out))
-
-
-class GPT2MLP(nn.Module):
-    d: int
-    ff: int
+class GPT2Attention(nn.Module, kw_only=True):
+    n_embd: int
+    n_head: int
 
     @nn.compact
     def __call__(self, x):
-        return nn.Dense(self.d, name="c_proj")(nn.gelu(nn.Dense(self.ff, name="c_fc")(x), approximate=True))
+        n = self.n_head
+        q, k, v = jnp.split(nn.Dense(3 * self.n_embd, name="c_attn")(x), 3, axis=-1)
+        out = _attention(_heads(q, n), _heads(k, n), _heads(v, n), causal=True)
+        return nn.Dense(self.n_embd, name="c_proj")(_merge(out))
 
 
-class GPT2Block(nn.Module):
-    d: int
-    heads: int
-    ff: int
+class GPT2MLP(nn.Module, kw_only=True):
+    n_embd: int
+    n_inner: int
 
     @nn.compact
     def __call__(self, x):
-        x = x + GPT2Attention(self.d, self.heads, name="attn")(nn.LayerNorm(epsilon=1e-5, name="ln_1")(x))
-        return x + GPT2MLP(self.d, self.ff, name="mlp")(nn.LayerNorm(epsilon=1e-5, name="ln_2")(x))
+        return nn.Dense(self.n_embd, name="c_proj")(nn.gelu(nn.Dense(self.n_inner, name="c_fc")(x), approximate=True))
 
 
-class GPT2Model(nn.Module):
+class GPT2Block(nn.Module, kw_only=True):
+    n_embd: int
+    n_head: int
+    n_inner: int
+
+    @nn.compact
+    def __call__(self, x):
+        x = x + GPT2Attention(n_embd=self.n_embd, n_head=self.n_head, name="attn")(
+            nn.LayerNorm(epsilon=1e-5, name="ln_1")(x))
+        return x + GPT2MLP(n_embd=self.n_embd, n_inner=self.n_inner, name="mlp")(
+            nn.LayerNorm(epsilon=1e-5, name="ln_2")(x))
+
+
+class GPT2Model(nn.Module, kw_only=True):
     vocab_size: int
     n_positions: int
     n_embd: int
@@ -424,7 +437,7 @@ class GPT2Model(nn.Module):
     def setup(self):
         self.wte = nn.Embed(self.vocab_size, self.n_embd)
         self.wpe = nn.Embed(self.n_positions, self.n_embd)
-        self.h = [GPT2Block(self.n_embd, self.n_head, self.n_inner or 4 * self.n_embd)
+        self.h = [GPT2Block(n_embd=self.n_embd, n_head=self.n_head, n_inner=self.n_inner or 4 * self.n_embd)
                   for _ in range(self.n_layer)]  # named h_0, h_1, ... by setup
         self.ln_f = nn.LayerNorm(epsilon=1e-5)
 
@@ -435,7 +448,7 @@ class GPT2Model(nn.Module):
         return self.ln_f(x)
 
 
-class GPT2LMHeadModel(nn.Module):
+class GPT2LMHeadModel(nn.Module, kw_only=True):
     vocab_size: int
     n_positions: int
     n_embd: int
@@ -445,8 +458,8 @@ class GPT2LMHeadModel(nn.Module):
     tie_word_embeddings: bool
 
     def setup(self):
-        self.transformer = GPT2Model(self.vocab_size, self.n_positions, self.n_embd, self.n_layer, self.n_head,
-                                     self.n_inner)
+        self.transformer = GPT2Model(vocab_size=self.vocab_size, n_positions=self.n_positions, n_embd=self.n_embd,
+                                     n_layer=self.n_layer, n_head=self.n_head, n_inner=self.n_inner)
         if not self.tie_word_embeddings:
             self.lm_head = nn.Dense(self.vocab_size, use_bias=False)
 
@@ -466,43 +479,44 @@ def _rope(x: jax.Array, theta: float = 10000.0) -> jax.Array:
     return x * jnp.cos(angles) + jnp.concatenate([-x2, x1], axis=-1) * jnp.sin(angles)
 
 
-class LlamaAttention(nn.Module):
-    d: int
-    heads: int
-    kv_heads: int
+class LlamaAttention(nn.Module, kw_only=True):
+    hidden_size: int
+    num_attention_heads: int
+    num_key_value_heads: int
     head_dim: int
     attention_bias: bool
     qkv_bias: bool
 
     @nn.compact
     def __call__(self, x):
+        heads, kv_heads, hd = self.num_attention_heads, self.num_key_value_heads, self.head_dim
         qkv_bias = self.attention_bias or self.qkv_bias
-        q = _heads(nn.Dense(self.heads * self.head_dim, use_bias=qkv_bias, name="q_proj")(x), self.heads)
-        k = _heads(nn.Dense(self.kv_heads * self.head_dim, use_bias=qkv_bias, name="k_proj")(x), self.kv_heads)
-        v = _heads(nn.Dense(self.kv_heads * self.head_dim, use_bias=qkv_bias, name="v_proj")(x), self.kv_heads)
-        groups = self.heads // self.kv_heads  # grouped-query attention: each kv head serves `groups` q heads
+        q = _heads(nn.Dense(heads * hd, use_bias=qkv_bias, name="q_proj")(x), heads)
+        k = _heads(nn.Dense(kv_heads * hd, use_bias=qkv_bias, name="k_proj")(x), kv_heads)
+        v = _heads(nn.Dense(kv_heads * hd, use_bias=qkv_bias, name="v_proj")(x), kv_heads)
+        groups = heads // kv_heads  # grouped-query attention: each kv head serves `groups` q heads
         k, v = jnp.repeat(_rope(k), groups, axis=2), jnp.repeat(v, groups, axis=2)
         out = _attention(_rope(q), k, v, causal=True)
-        return nn.Dense(self.d, use_bias=self.attention_bias, name="o_proj")(_merge(out))
+        return nn.Dense(self.hidden_size, use_bias=self.attention_bias, name="o_proj")(_merge(out))
 
 
-class LlamaMLP(nn.Module):
-    d: int
-    ff: int
+class LlamaMLP(nn.Module, kw_only=True):
+    hidden_size: int
+    intermediate_size: int
     mlp_bias: bool
 
     @nn.compact
     def __call__(self, x):
-        gate = nn.Dense(self.ff, use_bias=self.mlp_bias, name="gate_proj")(x)
-        up = nn.Dense(self.ff, use_bias=self.mlp_bias, name="up_proj")(x)
-        return nn.Dense(self.d, use_bias=self.mlp_bias, name="down_proj")(nn.silu(gate) * up)
+        gate = nn.Dense(self.intermediate_size, use_bias=self.mlp_bias, name="gate_proj")(x)
+        up = nn.Dense(self.intermediate_size, use_bias=self.mlp_bias, name="up_proj")(x)
+        return nn.Dense(self.hidden_size, use_bias=self.mlp_bias, name="down_proj")(nn.silu(gate) * up)
 
 
-class LlamaDecoderLayer(nn.Module):
-    d: int
-    ff: int
-    heads: int
-    kv_heads: int
+class LlamaDecoderLayer(nn.Module, kw_only=True):
+    hidden_size: int
+    intermediate_size: int
+    num_attention_heads: int
+    num_key_value_heads: int
     head_dim: int
     attention_bias: bool
     qkv_bias: bool
@@ -510,20 +524,22 @@ class LlamaDecoderLayer(nn.Module):
 
     @nn.compact
     def __call__(self, x):
-        attn = LlamaAttention(self.d, self.heads, self.kv_heads, self.head_dim, self.attention_bias, self.qkv_bias,
-                              name="self_attn")
+        attn = LlamaAttention(hidden_size=self.hidden_size, num_attention_heads=self.num_attention_heads,
+                              num_key_value_heads=self.num_key_value_heads, head_dim=self.head_dim,
+                              attention_bias=self.attention_bias, qkv_bias=self.qkv_bias, name="self_attn")
         x = x + attn(nn.RMSNorm(epsilon=1e-6, name="input_layernorm")(x))
-        mlp = LlamaMLP(self.d, self.ff, self.mlp_bias, name="mlp")
+        mlp = LlamaMLP(hidden_size=self.hidden_size, intermediate_size=self.intermediate_size,
+                       mlp_bias=self.mlp_bias, name="mlp")
         return x + mlp(nn.RMSNorm(epsilon=1e-6, name="post_attention_layernorm")(x))
 
 
-class LlamaModel(nn.Module):
+class LlamaModel(nn.Module, kw_only=True):
     vocab_size: int
     hidden_size: int
     intermediate_size: int
     num_hidden_layers: int
-    heads: int
-    kv_heads: int
+    num_attention_heads: int
+    num_key_value_heads: int
     head_dim: int
     attention_bias: bool
     qkv_bias: bool
@@ -531,8 +547,11 @@ class LlamaModel(nn.Module):
 
     def setup(self):
         self.embed_tokens = nn.Embed(self.vocab_size, self.hidden_size)
-        self.layers = [LlamaDecoderLayer(self.hidden_size, self.intermediate_size, self.heads, self.kv_heads,
-                                         self.head_dim, self.attention_bias, self.qkv_bias, self.mlp_bias)
+        self.layers = [LlamaDecoderLayer(hidden_size=self.hidden_size, intermediate_size=self.intermediate_size,
+                                         num_attention_heads=self.num_attention_heads,
+                                         num_key_value_heads=self.num_key_value_heads, head_dim=self.head_dim,
+                                         attention_bias=self.attention_bias, qkv_bias=self.qkv_bias,
+                                         mlp_bias=self.mlp_bias)
                        for _ in range(self.num_hidden_layers)]  # named layers_0, layers_1, ... by setup
         self.norm = nn.RMSNorm(epsilon=1e-6)
 
@@ -543,7 +562,7 @@ class LlamaModel(nn.Module):
         return self.norm(x)
 
 
-class LlamaForCausalLM(nn.Module):
+class LlamaForCausalLM(nn.Module, kw_only=True):
     vocab_size: int
     hidden_size: int
     intermediate_size: int
@@ -559,8 +578,10 @@ class LlamaForCausalLM(nn.Module):
     def setup(self):
         kv = self.num_key_value_heads or self.num_attention_heads
         hd = self.head_dim or self.hidden_size // self.num_attention_heads
-        self.model = LlamaModel(self.vocab_size, self.hidden_size, self.intermediate_size, self.num_hidden_layers,
-                                self.num_attention_heads, kv, hd, self.attention_bias, self.qkv_bias, self.mlp_bias)
+        self.model = LlamaModel(vocab_size=self.vocab_size, hidden_size=self.hidden_size,
+                                intermediate_size=self.intermediate_size, num_hidden_layers=self.num_hidden_layers,
+                                num_attention_heads=self.num_attention_heads, num_key_value_heads=kv, head_dim=hd,
+                                attention_bias=self.attention_bias, qkv_bias=self.qkv_bias, mlp_bias=self.mlp_bias)
         if not self.tie_word_embeddings:
             self.lm_head = nn.Dense(self.vocab_size, use_bias=False)
 
@@ -576,47 +597,53 @@ class FlaxLinenModels:
 
     # ------------------------------------------------------------------ vision.yaml
     def build_mlp(self, v, x):
-        m = MLP(tuple(v.hidden_sizes), v.out_features, v.bias)
+        m = MLP(hidden_sizes=tuple(v.hidden_sizes), out_features=v.out_features, bias=v.bias)
         return built(m, *x)
 
     def build_lenet5(self, v, x):
-        m = LeNet5(v.num_classes)
+        m = LeNet5(num_classes=v.num_classes)
         return built(m, *x)
 
     def build_vgg(self, v, x):
-        m = VGG(v.cfg, v.batch_norm, v.num_classes)
+        m = VGG(cfg=v.cfg, batch_norm=v.batch_norm, num_classes=v.num_classes)
         return built(m, *x)
 
     def build_resnet(self, v, x):
-        m = ResNet(v.block, tuple(v.layers), v.groups, v.width_per_group, v.num_classes, v.conv_bias)
+        m = ResNet(block=v.block, layers=tuple(v.layers), groups=v.groups, width_per_group=v.width_per_group,
+                   num_classes=v.num_classes, conv_bias=v.conv_bias)
         return built(m, *x)
 
     def build_mobilenet_v2(self, v, x):
-        m = MobileNetV2(v.width_mult, v.num_classes)
+        m = MobileNetV2(width_mult=v.width_mult, num_classes=v.num_classes)
         return built(m, *x)
 
     # ------------------------------------------------------------------ text.yaml
     def build_text_classifier(self, v, x):
-        m = TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes)
+        m = TextClassifier(vocab_size=v.vocab_size, embedding_dim=v.embedding_dim, hidden_size=v.hidden_size,
+                           num_classes=v.num_classes)
         return built(m, *x)
 
     def build_mini_transformer(self, v, x):
-        m = MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff)
+        m = MiniTransformer(vocab_size=v.vocab_size, d_model=v.d_model, num_heads=v.num_heads,
+                            num_layers=v.num_layers, d_ff=v.d_ff)
         return built(m, *x)
 
     # ------------------------------------------------------------------ transformers.yaml
     def build_bert(self, v, x):
-        m = BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers, v.num_attention_heads,
-                      v.intermediate_size, v.max_position_embeddings, v.type_vocab_size)
+        m = BertModel(vocab_size=v.vocab_size, hidden_size=v.hidden_size, num_hidden_layers=v.num_hidden_layers,
+                      num_attention_heads=v.num_attention_heads, intermediate_size=v.intermediate_size,
+                      max_position_embeddings=v.max_position_embeddings, type_vocab_size=v.type_vocab_size)
         return built(m, *x)
 
     def build_gpt2(self, v, x):
-        m = GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head, v.n_inner,
-                            v.tie_word_embeddings)
+        m = GPT2LMHeadModel(vocab_size=v.vocab_size, n_positions=v.n_positions, n_embd=v.n_embd, n_layer=v.n_layer,
+                            n_head=v.n_head, n_inner=v.n_inner, tie_word_embeddings=v.tie_word_embeddings)
         return built(m, *x)
 
     def build_llama(self, v, x):
-        m = LlamaForCausalLM(v.vocab_size, v.hidden_size, v.intermediate_size, v.num_hidden_layers,
-                             v.num_attention_heads, v.num_key_value_heads, v.head_dim, v.attention_bias,
-                             v.qkv_bias, v.mlp_bias, v.tie_word_embeddings)
+        m = LlamaForCausalLM(vocab_size=v.vocab_size, hidden_size=v.hidden_size,
+                             intermediate_size=v.intermediate_size, num_hidden_layers=v.num_hidden_layers,
+                             num_attention_heads=v.num_attention_heads, num_key_value_heads=v.num_key_value_heads,
+                             head_dim=v.head_dim, attention_bias=v.attention_bias, qkv_bias=v.qkv_bias,
+                             mlp_bias=v.mlp_bias, tie_word_embeddings=v.tie_word_embeddings)
         return built(m, *x)

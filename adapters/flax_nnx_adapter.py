@@ -157,23 +157,28 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
         return f"flax {flax.__version__} (jax {jax.__version__})"
 
     def construct(self, make, materialize: bool) -> Built:
-        """A builder returns a factory of its module, taking ``rngs``: called under
-        ``nnx.eval_shape`` with a fixed-key stand-in, or with real rngs to materialize."""
+        """A builder returns a factory of its module (``Built.factory``), taking ``rngs``:
+        called under ``nnx.eval_shape`` with a fixed-key stand-in, or with real rngs to
+        materialize; what it makes is ``Built.module``."""
         b = make()
-        factory = b.obj
         if materialize:
-            b.obj = factory(nnx.Rngs(0))
+            b.module = b.factory(nnx.Rngs(0))
         else:
             with shape_only_init():
-                b.obj = nnx.eval_shape(lambda: factory(_FixedKeyRngs()))
+                b.module = nnx.eval_shape(lambda: b.factory(_FixedKeyRngs()))
         return b
 
+    @classmethod
+    def owns(cls, obj: Any) -> str | None:
+        """nnx's target for an ``nnx.Module``."""
+        return cls.targets()[0] if isinstance(obj, nnx.Module) else None
+
     def describe(self, built: Built) -> str:
-        return one_line(built.obj)
+        return one_line(built.module)
 
     # ------------------------------------------------------------------ read
     def read(self, built: Built, native: bool = True) -> Reading:
-        module: nnx.Module = built.obj
+        module: nnx.Module = built.module
         # the embedding Param of every nnx.Embed, by identity
         embeddings = {id(node.embedding) for _, node in nnx.iter_graph(module) if isinstance(node, nnx.Embed)}
         tensors: list[Tensor] = []
@@ -191,7 +196,7 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
     def measure(self, built: Built, breakdown: bool = True) -> Measurement:
         """XLA's cost of the module's call over its abstract state (``nnx.split``) and inputs,
         in eval mode (BatchNorm on running statistics, Dropout off); never compiled."""
-        module = built.obj
+        module = built.module
         module.eval()
         graphdef, state = nnx.split(module)
 
@@ -209,24 +214,27 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
 
     # ------------------------------------------------------------------ dense.yaml
     def build_Linear(self, v, x):
-        return Built(lambda rngs: nnx.Linear(v.in_features, v.out_features, use_bias=v.bias, rngs=rngs))
+        return Built(factory=lambda rngs: nnx.Linear(v.in_features, v.out_features, use_bias=v.bias, rngs=rngs))
 
     def build_Embedding(self, v, x):
-        return Built(lambda rngs: nnx.Embed(num_embeddings=v.num_embeddings, features=v.embedding_dim,
-                                        rngs=rngs))
+        return Built(factory=lambda rngs: nnx.Embed(num_embeddings=v.num_embeddings, features=v.embedding_dim,
+                                                    rngs=rngs))
 
     # ------------------------------------------------------------------ conv.yaml
     def _conv(self, v):
-        return Built(lambda rngs: nnx.Conv(v.in_channels, v.out_channels, ints(v.kernel_size), strides=ints(v.stride),
-                                           padding=conv_padding(v), kernel_dilation=ints(v.dilation),
-                                           feature_group_count=v.groups, use_bias=v.bias, rngs=rngs))
+        return Built(factory=lambda rngs: nnx.Conv(v.in_channels, v.out_channels, ints(v.kernel_size),
+                                                   strides=ints(v.stride), padding=conv_padding(v),
+                                                   kernel_dilation=ints(v.dilation), feature_group_count=v.groups,
+                                                   use_bias=v.bias, rngs=rngs))
 
     def _conv_transpose(self, v):
         if v.groups > 1:
             raise NotApplicable("flax.nnx.ConvTranspose has no feature_group_count")
-        return Built(lambda rngs: nnx.ConvTranspose(v.in_channels, v.out_channels, ints(v.kernel_size),
-                                                    strides=ints(v.stride), padding=conv_transpose_padding(v),
-                                                    kernel_dilation=ints(v.dilation), use_bias=v.bias, rngs=rngs))
+        return Built(factory=lambda rngs: nnx.ConvTranspose(v.in_channels, v.out_channels, ints(v.kernel_size),
+                                                            strides=ints(v.stride),
+                                                            padding=conv_transpose_padding(v),
+                                                            kernel_dilation=ints(v.dilation), use_bias=v.bias,
+                                                            rngs=rngs))
 
     def build_Conv1d(self, v, x):
         return self._conv(v)
@@ -251,11 +259,11 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
                         padding=v.padding.upper(), feature_group_count=v.in_channels, use_bias=use_bias, rngs=rngs)
 
     def build_DepthwiseConv2D(self, v, x):
-        return Built(lambda rngs: self._depthwise(v, v.use_bias, rngs))
+        return Built(factory=lambda rngs: self._depthwise(v, v.use_bias, rngs))
 
     def build_SeparableConv2D(self, v, x):
         mid = v.in_channels * v.depth_multiplier
-        return Built(lambda rngs: _SeparableConv2D(
+        return Built(factory=lambda rngs: _SeparableConv2D(
             depthwise=self._depthwise(v, False, rngs),
             pointwise=nnx.Conv(mid, v.filters, (1, 1), use_bias=v.use_bias, rngs=rngs)))
 
@@ -277,7 +285,7 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
                     layers.append(nnx.RNN(cell_cls(n_in, v.hidden_size, rngs=rngs), rngs=False))
             return layers[0] if v.num_layers == 1 else nnx.Sequential(*layers)
 
-        return Built(make)
+        return Built(factory=make)
 
     def build_RNN(self, v, x):
         if not v.bias:
@@ -302,8 +310,8 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
     def _bn(self, v):
         if not v.track_running_stats:
             raise NotApplicable("flax.nnx.BatchNorm always keeps running statistics in batch_stats")
-        return Built(lambda rngs: nnx.BatchNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
-                                            rngs=rngs))
+        return Built(factory=lambda rngs: nnx.BatchNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
+                                                        rngs=rngs))
 
     def build_BatchNorm1d(self, v, x):
         return self._bn(v)
@@ -323,23 +331,23 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
     def build_LayerNorm(self, v, x):
         n, axes = self._norm_axes(v)
         use_bias = v.elementwise_affine and v.bias
-        return Built(lambda rngs: nnx.LayerNorm(n, use_scale=v.elementwise_affine, use_bias=use_bias,
-                                            reduction_axes=axes, feature_axes=axes, rngs=rngs))
+        return Built(factory=lambda rngs: nnx.LayerNorm(n, use_scale=v.elementwise_affine, use_bias=use_bias,
+                                                        reduction_axes=axes, feature_axes=axes, rngs=rngs))
 
     def build_GroupNorm(self, v, x):
-        return Built(lambda rngs: nnx.GroupNorm(v.num_channels, num_groups=v.num_groups, use_scale=v.affine,
-                                            use_bias=v.affine, rngs=rngs))
+        return Built(factory=lambda rngs: nnx.GroupNorm(v.num_channels, num_groups=v.num_groups,
+                                                        use_scale=v.affine, use_bias=v.affine, rngs=rngs))
 
     def build_RMSNorm(self, v, x):
         n, axes = self._norm_axes(v)
-        return Built(lambda rngs: nnx.RMSNorm(n, use_scale=v.elementwise_affine, reduction_axes=axes,
-                                          feature_axes=axes, rngs=rngs))
+        return Built(factory=lambda rngs: nnx.RMSNorm(n, use_scale=v.elementwise_affine, reduction_axes=axes,
+                                                      feature_axes=axes, rngs=rngs))
 
     def build_InstanceNorm2d(self, v, x):
         if v.track_running_stats:
             raise NotApplicable("flax.nnx.InstanceNorm keeps no running statistics")
-        return Built(lambda rngs: nnx.InstanceNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
-                                               rngs=rngs))
+        return Built(factory=lambda rngs: nnx.InstanceNorm(v.num_features, use_scale=v.affine, use_bias=v.affine,
+                                                           rngs=rngs))
 
     # ------------------------------------------------------------------ attention.yaml
     def build_MultiheadAttention(self, v, x):
@@ -350,9 +358,9 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
         V = v.vdim if v.vdim else E
         if K != V:
             raise NotApplicable("flax.nnx.MultiHeadAttention takes one in_kv_features for both keys and values")
-        return Built(lambda rngs: nnx.MultiHeadAttention(v.num_heads, in_features=E, qkv_features=E, out_features=E,
-                                                     in_kv_features=K, use_bias=v.bias, decode=False,
-                                                     rngs=rngs))
+        return Built(factory=lambda rngs: nnx.MultiHeadAttention(v.num_heads, in_features=E, qkv_features=E,
+                                                                 out_features=E, in_kv_features=K, use_bias=v.bias,
+                                                                 decode=False, rngs=rngs))
 
     def _attention(self, v, rngs):
         return nnx.MultiHeadAttention(v.nhead, in_features=v.d_model, qkv_features=v.d_model,
@@ -369,28 +377,28 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
         def make(rngs):
             return _TransformerEncoderLayer(self_attn=self._attention(v, rngs),
                                             **self._transformer_parts(v, 2, rngs))
-        return Built(make)
+        return Built(factory=make)
 
     def build_TransformerDecoderLayer(self, v, x):
         def make(rngs):
             return _TransformerDecoderLayer(self_attn=self._attention(v, rngs),
                                             multihead_attn=self._attention(v, rngs),
                                             **self._transformer_parts(v, 3, rngs))
-        return Built(make)
+        return Built(factory=make)
 
     # ------------------------------------------------------------------ activation.yaml
     def build_PReLU(self, v, x):
         if v.num_parameters > 1:
             raise NotApplicable("flax.nnx.PReLU learns a single scalar slope")
-        return Built(lambda rngs: nnx.PReLU())
+        return Built(factory=lambda rngs: nnx.PReLU())
 
     # ------------------------------------------------------------------ parameter_free.yaml
     def build_ReLU(self, v, x):
-        return Built(lambda rngs: _Fn(nnx.relu))
+        return Built(factory=lambda rngs: _Fn(nnx.relu))
 
     def _pool(self, fn, v):
-        return Built(lambda rngs: _Fn(partial(fn, window_shape=ints(v.kernel_size), strides=pool_strides(v),
-                                              padding=pool_padding(v))))
+        return Built(factory=lambda rngs: _Fn(partial(fn, window_shape=ints(v.kernel_size),
+                                                      strides=pool_strides(v), padding=pool_padding(v))))
 
     def build_MaxPool2d(self, v, x):
         return self._pool(nnx.max_pool, v)
@@ -402,7 +410,7 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
         raise NotApplicable("Flax has no adaptive pooling layer or function")
 
     def build_Dropout(self, v, x):
-        return Built(lambda rngs: nnx.Dropout(0.5))
+        return Built(factory=lambda rngs: nnx.Dropout(0.5))
 
     def build_Flatten(self, v, x):
         raise NotApplicable("Flax has no Flatten layer; models call x.reshape")

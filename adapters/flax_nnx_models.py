@@ -55,7 +55,7 @@ _max_pool_2x2 = partial(nnx.max_pool, window_shape=(2, 2), strides=(2, 2))
 
 # ------------------------------------------------------------------ vision
 class MLP(Sequential):
-    def __init__(self, in_features, hidden_sizes, out_features, bias, *, rngs):
+    def __init__(self, *, in_features, hidden_sizes, out_features, bias, rngs):
         dims = [in_features, *hidden_sizes, out_features]
         layers = []
         for i in range(len(dims) - 1):
@@ -67,7 +67,7 @@ class MLP(Sequential):
 
 
 class LeNet5(nnx.Module):
-    def __init__(self, in_channels, num_classes, *, rngs):
+    def __init__(self, *, in_channels, num_classes, rngs):
         self.config = _config(in_channels=in_channels, num_classes=num_classes)
         self.conv1 = nnx.Conv(in_channels, 6, (5, 5), padding="VALID", rngs=rngs)
         self.conv2 = nnx.Conv(6, 16, (5, 5), padding="VALID", rngs=rngs)
@@ -83,7 +83,7 @@ class LeNet5(nnx.Module):
 
 
 class VGG(nnx.Module):
-    def __init__(self, cfg, batch_norm, num_classes, *, rngs):
+    def __init__(self, *, cfg, batch_norm, num_classes, rngs):
         self.config = _config(cfg=cfg, batch_norm=batch_norm, num_classes=num_classes)
         layers = []
         c = 3
@@ -110,7 +110,7 @@ class VGG(nnx.Module):
 class BasicBlock(nnx.Module):
     expansion = 1
 
-    def __init__(self, inplanes, planes, stride, downsample, groups, base_width, conv_bias, *, rngs):
+    def __init__(self, *, inplanes, planes, stride, downsample, groups, base_width, conv_bias, rngs):
         self.conv1 = nnx.Conv(inplanes, planes, (3, 3), stride, padding=1, use_bias=conv_bias, rngs=rngs)
         self.bn1 = _batch_norm(planes, rngs)
         self.conv2 = nnx.Conv(planes, planes, (3, 3), 1, padding=1, use_bias=conv_bias, rngs=rngs)
@@ -126,7 +126,7 @@ class BasicBlock(nnx.Module):
 class Bottleneck(nnx.Module):
     expansion = 4
 
-    def __init__(self, inplanes, planes, stride, downsample, groups, base_width, conv_bias, *, rngs):
+    def __init__(self, *, inplanes, planes, stride, downsample, groups, base_width, conv_bias, rngs):
         width = int(planes * (base_width / 64.0)) * groups
         self.conv1 = nnx.Conv(inplanes, width, (1, 1), use_bias=conv_bias, rngs=rngs)
         self.bn1 = _batch_norm(width, rngs)
@@ -145,7 +145,7 @@ class Bottleneck(nnx.Module):
 
 
 class ResNet(nnx.Module):
-    def __init__(self, block, layers, groups, width_per_group, num_classes, conv_bias, *, rngs):
+    def __init__(self, *, block, layers, groups, width_per_group, num_classes, conv_bias, rngs):
         self.config = _config(block=block, layers=layers, groups=groups, width_per_group=width_per_group,
                               num_classes=num_classes, conv_bias=conv_bias)
         block_cls = BasicBlock if block == "basic" else Bottleneck
@@ -160,11 +160,11 @@ class ResNet(nnx.Module):
                     nnx.Conv(inplanes, planes * block_cls.expansion, (1, 1), stride, use_bias=conv_bias,
                              rngs=rngs),
                     _batch_norm(planes * block_cls.expansion, rngs)])
-            blocks = [block_cls(inplanes, planes, stride, downsample, groups, width_per_group, conv_bias,
-                                rngs=rngs)]
+            blocks = [block_cls(inplanes=inplanes, planes=planes, stride=stride, downsample=downsample, groups=groups,
+                                base_width=width_per_group, conv_bias=conv_bias, rngs=rngs)]
             inplanes = planes * block_cls.expansion
-            blocks += [block_cls(inplanes, planes, 1, None, groups, width_per_group, conv_bias, rngs=rngs)
-                       for _ in range(1, n)]
+            blocks += [block_cls(inplanes=inplanes, planes=planes, stride=1, downsample=None, groups=groups,
+                                 base_width=width_per_group, conv_bias=conv_bias, rngs=rngs) for _ in range(1, n)]
             setattr(self, f"layer{i + 1}", Sequential(blocks))
         self.fc = nnx.Linear(512 * block_cls.expansion, num_classes, rngs=rngs)
 
@@ -182,7 +182,7 @@ def _conv_bn(cin, cout, k, stride=1, groups=1, *, rngs):
 
 
 class InvertedResidual(nnx.Module):
-    def __init__(self, inp, oup, stride, expand_ratio, *, rngs):
+    def __init__(self, *, inp, oup, stride, expand_ratio, rngs):
         hidden = int(round(inp * expand_ratio))
         self.use_res_connect = stride == 1 and inp == oup
         layers = []
@@ -198,7 +198,7 @@ class InvertedResidual(nnx.Module):
 
 
 class MobileNetV2(nnx.Module):
-    def __init__(self, width_mult, num_classes, *, rngs):
+    def __init__(self, *, width_mult, num_classes, rngs):
         self.config = _config(width_mult=width_mult, num_classes=num_classes)
         inp = make_divisible(32 * width_mult)
         last = make_divisible(1280 * max(1.0, width_mult))
@@ -206,7 +206,8 @@ class MobileNetV2(nnx.Module):
         for t, c, n, s in MOBILENET_V2_SETTINGS:
             oup = make_divisible(c * width_mult)
             for i in range(n):
-                features.append(InvertedResidual(inp, oup, s if i == 0 else 1, t, rngs=rngs))
+                features.append(InvertedResidual(inp=inp, oup=oup, stride=s if i == 0 else 1, expand_ratio=t,
+                                                 rngs=rngs))
                 inp = oup
         features.append(_conv_bn(inp, last, 1, rngs=rngs))
         self.features = Sequential(features)
@@ -218,7 +219,7 @@ class MobileNetV2(nnx.Module):
 
 # ------------------------------------------------------------------ the course's models
 class TextClassifier(nnx.Module):
-    def __init__(self, vocab_size, embedding_dim, hidden_size, num_classes, *, rngs):
+    def __init__(self, *, vocab_size, embedding_dim, hidden_size, num_classes, rngs):
         self.config = _config(vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
                               num_classes=num_classes)
         self.embedding = nnx.Embed(vocab_size, embedding_dim, rngs=rngs)
@@ -242,7 +243,7 @@ def _positional_encoding(seq_len, d_model):
 class MiniTransformerBlock(nnx.Module):
     """The lesson's EncoderBlock: MHA without biases, a ReLU FFN, two LayerNorms (post-LN)."""
 
-    def __init__(self, d_model, num_heads, d_ff, *, rngs):
+    def __init__(self, *, d_model, num_heads, d_ff, rngs):
         self.attention = nnx.MultiHeadAttention(num_heads, in_features=d_model, qkv_features=d_model,
                                                 out_features=d_model, use_bias=False, decode=False, rngs=rngs)
         self.ffn = Sequential([nnx.Linear(d_model, d_ff, rngs=rngs), nnx.relu,
@@ -258,12 +259,12 @@ class MiniTransformerBlock(nnx.Module):
 class MiniTransformer(nnx.Module):
     """The lesson's TransformerEncoder. Positions are sinusoidal and computed, not learned."""
 
-    def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, *, rngs):
+    def __init__(self, *, vocab_size, d_model, num_heads, num_layers, d_ff, rngs):
         self.config = _config(vocab_size=vocab_size, d_model=d_model, num_heads=num_heads, num_layers=num_layers,
                               d_ff=d_ff)
         self.d_model = d_model
         self.word_embeddings = nnx.Embed(vocab_size, d_model, rngs=rngs)
-        self.encoder_blocks = nnx.List(MiniTransformerBlock(d_model, num_heads, d_ff, rngs=rngs)
+        self.encoder_blocks = nnx.List(MiniTransformerBlock(d_model=d_model, num_heads=num_heads, d_ff=d_ff, rngs=rngs)
                                        for _ in range(num_layers))
         self.output_layer = nnx.Linear(d_model, vocab_size, use_bias=False, rngs=rngs)
 
@@ -285,8 +286,9 @@ def _causal_mask(x):
 
 
 class BertLayer(nnx.Module):
-    def __init__(self, d, heads, ff, *, rngs):
-        self.num_attention_heads = heads
+    def __init__(self, *, hidden_size, num_attention_heads, intermediate_size, rngs):
+        d, ff = hidden_size, intermediate_size
+        self.num_attention_heads = num_attention_heads
         self.attention = Namespace()  # its child ``self`` cannot be a keyword of an nnx constructor
         self.attention.self = Namespace(query=nnx.Linear(d, d, rngs=rngs), key=nnx.Linear(d, d, rngs=rngs),
                                         value=nnx.Linear(d, d, rngs=rngs))
@@ -307,8 +309,8 @@ class BertLayer(nnx.Module):
 
 
 class BertModel(nnx.Module):
-    def __init__(self, vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
-                 max_position_embeddings, type_vocab_size, *, rngs):
+    def __init__(self, *, vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
+                 max_position_embeddings, type_vocab_size, rngs):
         self.config = _config(vocab_size=vocab_size, hidden_size=hidden_size, num_hidden_layers=num_hidden_layers,
                               num_attention_heads=num_attention_heads, intermediate_size=intermediate_size,
                               max_position_embeddings=max_position_embeddings, type_vocab_size=type_vocab_size)
@@ -318,7 +320,8 @@ class BertModel(nnx.Module):
             position_embeddings=nnx.Embed(max_position_embeddings, d, rngs=rngs),
             token_type_embeddings=nnx.Embed(type_vocab_size, d, rngs=rngs),
             LayerNorm=nnx.LayerNorm(d, epsilon=1e-12, rngs=rngs))
-        self.encoder = Namespace(layer=nnx.List(BertLayer(d, num_attention_heads, intermediate_size, rngs=rngs)
+        self.encoder = Namespace(layer=nnx.List(BertLayer(hidden_size=d, num_attention_heads=num_attention_heads,
+                                                          intermediate_size=intermediate_size, rngs=rngs)
                                                 for _ in range(num_hidden_layers)))
         self.pooler = Namespace(dense=nnx.Linear(d, d, rngs=rngs))
 
@@ -336,8 +339,9 @@ class BertModel(nnx.Module):
 
 
 class GPT2Block(nnx.Module):
-    def __init__(self, d, heads, ff, *, rngs):
-        self.n_head = heads
+    def __init__(self, *, n_embd, n_head, n_inner, rngs):
+        d, ff = n_embd, n_inner
+        self.n_head = n_head
         self.ln_1 = nnx.LayerNorm(d, epsilon=1e-5, rngs=rngs)
         self.attn = Namespace(c_attn=nnx.Linear(d, 3 * d, rngs=rngs), c_proj=nnx.Linear(d, d, rngs=rngs))
         self.ln_2 = nnx.LayerNorm(d, epsilon=1e-5, rngs=rngs)
@@ -352,13 +356,14 @@ class GPT2Block(nnx.Module):
 
 
 class GPT2LMHeadModel(nnx.Module):
-    def __init__(self, vocab_size, n_positions, n_embd, n_layer, n_head, n_inner, tie_word_embeddings, *, rngs):
+    def __init__(self, *, vocab_size, n_positions, n_embd, n_layer, n_head, n_inner, tie_word_embeddings, rngs):
         self.config = _config(vocab_size=vocab_size, n_positions=n_positions, n_embd=n_embd, n_layer=n_layer,
                               n_head=n_head, n_inner=n_inner, tie_word_embeddings=tie_word_embeddings)
         self.transformer = Namespace(
             wte=nnx.Embed(vocab_size, n_embd, rngs=rngs),
             wpe=nnx.Embed(n_positions, n_embd, rngs=rngs),
-            h=nnx.List(GPT2Block(n_embd, n_head, n_inner or 4 * n_embd, rngs=rngs) for _ in range(n_layer)),
+            h=nnx.List(GPT2Block(n_embd=n_embd, n_head=n_head, n_inner=n_inner or 4 * n_embd, rngs=rngs)
+                       for _ in range(n_layer)),
             ln_f=nnx.LayerNorm(n_embd, epsilon=1e-5, rngs=rngs))
         # tied: the head is the token embedding itself (wte.attend), so no second variable exists
         self.lm_head = None if tie_word_embeddings else nnx.Linear(n_embd, vocab_size, use_bias=False, rngs=rngs)
@@ -378,7 +383,9 @@ def _rotate_half(x):
 
 
 class LlamaDecoderLayer(nnx.Module):
-    def __init__(self, d, ff, heads, kv_heads, head_dim, attention_bias, qkv_bias, mlp_bias, *, rngs):
+    def __init__(self, *, hidden_size, intermediate_size, num_attention_heads, num_key_value_heads, head_dim,
+                 attention_bias, qkv_bias, mlp_bias, rngs):
+        d, ff, heads, kv_heads = hidden_size, intermediate_size, num_attention_heads, num_key_value_heads
         self.num_heads, self.num_key_value_heads, self.head_dim = heads, kv_heads, head_dim
         self.self_attn = Namespace(
             q_proj=nnx.Linear(d, heads * head_dim, use_bias=attention_bias or qkv_bias, rngs=rngs),
@@ -407,8 +414,8 @@ class LlamaDecoderLayer(nnx.Module):
 
 
 class LlamaForCausalLM(nnx.Module):
-    def __init__(self, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
-                 num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings, *, rngs,
+    def __init__(self, *, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
+                 num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings, rngs,
                  rope_theta=10000.0):
         self.config = _config(vocab_size=vocab_size, hidden_size=hidden_size, intermediate_size=intermediate_size,
                               num_hidden_layers=num_hidden_layers, num_attention_heads=num_attention_heads,
@@ -420,8 +427,10 @@ class LlamaForCausalLM(nnx.Module):
         self.head_dim, self.rope_theta = hd, rope_theta
         self.model = Namespace(
             embed_tokens=nnx.Embed(vocab_size, hidden_size, rngs=rngs),
-            layers=nnx.List(LlamaDecoderLayer(hidden_size, intermediate_size, num_attention_heads, kv, hd,
-                                              attention_bias, qkv_bias, mlp_bias, rngs=rngs)
+            layers=nnx.List(LlamaDecoderLayer(hidden_size=hidden_size, intermediate_size=intermediate_size,
+                                              num_attention_heads=num_attention_heads, num_key_value_heads=kv,
+                                              head_dim=hd, attention_bias=attention_bias, qkv_bias=qkv_bias,
+                                              mlp_bias=mlp_bias, rngs=rngs)
                             for _ in range(num_hidden_layers)),
             norm=nnx.RMSNorm(hidden_size, epsilon=1e-6, rngs=rngs))
         # tied: the head is the token embedding itself (embed_tokens.attend), so no second variable exists
@@ -444,48 +453,56 @@ class LlamaForCausalLM(nnx.Module):
 class FlaxNnxModels:
     """The model-family builders, mixed into FlaxNnxAdapter (same names in every adapter).
 
-    Each returns a factory of its model, ``lambda rngs: Model(..., rngs=rngs)``; the adapter
-    calls it under ``nnx.eval_shape`` (or with real rngs, to materialize).
+    Each returns a factory of its model, ``Built(factory=lambda rngs: Model(..., rngs=rngs))``;
+    the adapter calls it under ``nnx.eval_shape`` (or with real rngs, to materialize).
     """
 
     # ------------------------------------------------------------------ vision.yaml
     def build_mlp(self, v, x):
-        return Built(lambda rngs: MLP(v.in_features, v.hidden_sizes, v.out_features, v.bias, rngs=rngs))
+        return Built(factory=lambda rngs: MLP(in_features=v.in_features, hidden_sizes=v.hidden_sizes,
+                                              out_features=v.out_features, bias=v.bias, rngs=rngs))
 
     def build_lenet5(self, v, x):
-        return Built(lambda rngs: LeNet5(v.in_channels, v.num_classes, rngs=rngs))
+        return Built(factory=lambda rngs: LeNet5(in_channels=v.in_channels, num_classes=v.num_classes, rngs=rngs))
 
     def build_vgg(self, v, x):
-        return Built(lambda rngs: VGG(v.cfg, v.batch_norm, v.num_classes, rngs=rngs))
+        return Built(factory=lambda rngs: VGG(cfg=v.cfg, batch_norm=v.batch_norm, num_classes=v.num_classes,
+                                              rngs=rngs))
 
     def build_resnet(self, v, x):
-        return Built(lambda rngs: ResNet(v.block, v.layers, v.groups, v.width_per_group, v.num_classes, v.conv_bias,
-                                         rngs=rngs))
+        return Built(factory=lambda rngs: ResNet(block=v.block, layers=v.layers, groups=v.groups,
+                                                 width_per_group=v.width_per_group, num_classes=v.num_classes,
+                                                 conv_bias=v.conv_bias, rngs=rngs))
 
     def build_mobilenet_v2(self, v, x):
-        return Built(lambda rngs: MobileNetV2(v.width_mult, v.num_classes, rngs=rngs))
+        return Built(factory=lambda rngs: MobileNetV2(width_mult=v.width_mult, num_classes=v.num_classes, rngs=rngs))
 
     # ------------------------------------------------------------------ text.yaml
     def build_text_classifier(self, v, x):
-        return Built(lambda rngs: TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes,
-                                                 rngs=rngs))
+        return Built(factory=lambda rngs: TextClassifier(vocab_size=v.vocab_size, embedding_dim=v.embedding_dim,
+                                                         hidden_size=v.hidden_size, num_classes=v.num_classes,
+                                                         rngs=rngs))
 
     def build_mini_transformer(self, v, x):
-        return Built(lambda rngs: MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff,
-                                                  rngs=rngs))
+        return Built(factory=lambda rngs: MiniTransformer(vocab_size=v.vocab_size, d_model=v.d_model,
+                                                          num_heads=v.num_heads, num_layers=v.num_layers,
+                                                          d_ff=v.d_ff, rngs=rngs))
 
     # ------------------------------------------------------------------ transformers.yaml
     def build_bert(self, v, x):
-        return Built(lambda rngs: BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers, v.num_attention_heads,
-                                            v.intermediate_size, v.max_position_embeddings, v.type_vocab_size,
-                                            rngs=rngs))
+        return Built(factory=lambda rngs: BertModel(
+            vocab_size=v.vocab_size, hidden_size=v.hidden_size, num_hidden_layers=v.num_hidden_layers,
+            num_attention_heads=v.num_attention_heads, intermediate_size=v.intermediate_size,
+            max_position_embeddings=v.max_position_embeddings, type_vocab_size=v.type_vocab_size, rngs=rngs))
 
     def build_gpt2(self, v, x):
-        return Built(lambda rngs: GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head,
-                                                  v.n_inner, v.tie_word_embeddings, rngs=rngs))
+        return Built(factory=lambda rngs: GPT2LMHeadModel(
+            vocab_size=v.vocab_size, n_positions=v.n_positions, n_embd=v.n_embd, n_layer=v.n_layer, n_head=v.n_head,
+            n_inner=v.n_inner, tie_word_embeddings=v.tie_word_embeddings, rngs=rngs))
 
     def build_llama(self, v, x):
-        return Built(lambda rngs: LlamaForCausalLM(
-            v.vocab_size, v.hidden_size, v.intermediate_size, v.num_hidden_layers, v.num_attention_heads,
-            v.num_key_value_heads, v.head_dim, v.attention_bias, v.qkv_bias, v.mlp_bias, v.tie_word_embeddings,
-            rngs=rngs))
+        return Built(factory=lambda rngs: LlamaForCausalLM(
+            vocab_size=v.vocab_size, hidden_size=v.hidden_size, intermediate_size=v.intermediate_size,
+            num_hidden_layers=v.num_hidden_layers, num_attention_heads=v.num_attention_heads,
+            num_key_value_heads=v.num_key_value_heads, head_dim=v.head_dim, attention_bias=v.attention_bias,
+            qkv_bias=v.qkv_bias, mlp_bias=v.mlp_bias, tie_word_embeddings=v.tie_word_embeddings, rngs=rngs))

@@ -17,7 +17,8 @@ from typing import Any, Iterator
 
 import keras
 
-from paramspec.errors import NotApplicable
+from paramspec.errors import NotApplicable, SpecError
+from paramspec.frameworks import frameworks
 from paramspec.reading import Measurement, Reading, Tensor, shape_text
 
 from .base import Adapter, Built, Input, call_text, channels_last, ints
@@ -193,13 +194,29 @@ class KerasAdapter(KerasModels, Adapter):
             finally:
                 keras.backend.clear_session(free_memory=False)
 
+    @classmethod
+    def owns(cls, obj: Any) -> str | None:
+        """For a Keras layer, the target of the backend Keras runs on here (its ``env`` in
+        frameworks.yaml; the first target, which says what it needs, for another backend)."""
+        if not isinstance(obj, keras.layers.Layer):
+            return None
+        targets = frameworks()[cls.framework].targets
+        on_backend = [t.name for t in targets if t.env.get("KERAS_BACKEND") == keras.backend.backend()]
+        return (on_backend or [targets[0].name])[0]
+
+    def adopt(self, obj: Any) -> Built:
+        """The layer itself, once built: an unbuilt layer has no weights to read yet."""
+        if not obj.built:
+            raise SpecError(f"the Keras layer {obj.name!r} is not built: call it or build(input_shape) first")
+        return Built(obj)
+
     def describe(self, built: Built) -> str:
         shapes = ", ".join(shape_text(i.shape) for i in built.inputs)
-        return f"{keras_call(built.obj)}" + (f" built on {shapes}" if shapes else "")
+        return f"{keras_call(built.module)}" + (f" built on {shapes}" if shapes else "")
 
     # ------------------------------------------------------------------ read
     def read(self, built: Built, native: bool = True) -> Reading:
-        obj = built.obj
+        obj = built.module
         tensors: list[Tensor] = []
         names: dict[int, list[str]] = {}
         first: dict[int, tuple[str, Any, bool]] = {}
@@ -220,7 +237,7 @@ class KerasAdapter(KerasModels, Adapter):
         """The forward pass as ``layer.stateless_call`` over abstract variables and inputs:
         XLA's cost analysis of it lowered (JAX backend), or TensorFlow's profiler on its
         traced graph (TensorFlow backend). Neither runs it."""
-        layer = built.obj
+        layer = built.module
         variables = (list(layer.trainable_variables), list(layer.non_trainable_variables))
 
         def forward(trainable, non_trainable, *xs):

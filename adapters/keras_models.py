@@ -77,7 +77,7 @@ def _attention(q, k, v, heads: int, kv_heads: int, causal: bool):
 
 # ------------------------------------------------------------------ vision
 class MLP(layers.Layer):
-    def __init__(self, hidden_sizes, out_features, bias, **kwargs):
+    def __init__(self, *, hidden_sizes, out_features, bias, **kwargs):
         super().__init__(**kwargs)
         units = [*hidden_sizes, out_features]
         self.dense = [layers.Dense(u, activation="relu" if i < len(units) - 1 else None, use_bias=bias,
@@ -96,7 +96,7 @@ class MLP(layers.Layer):
 
 
 class LeNet5(_Chain):
-    def __init__(self, num_classes, **kwargs):
+    def __init__(self, *, num_classes, **kwargs):
         super().__init__(**kwargs)
         self.conv1 = layers.Conv2D(6, 5, activation="relu", name="conv1")
         self.pool1 = layers.MaxPooling2D(2, name="pool1")
@@ -110,7 +110,7 @@ class LeNet5(_Chain):
 
 
 class VGG(_Chain):
-    def __init__(self, cfg, batch_norm, num_classes, **kwargs):
+    def __init__(self, *, cfg, batch_norm, num_classes, **kwargs):
         super().__init__(**kwargs)
         features: list[layers.Layer] = []
         for v in VGG_CFGS[cfg]:
@@ -146,7 +146,7 @@ class _ResidualBlock(_Chain):
 class BasicBlock(_ResidualBlock):
     expansion = 1
 
-    def __init__(self, planes, stride, downsample, groups, base_width, conv_bias, **kwargs):
+    def __init__(self, *, planes, stride, downsample, groups, base_width, conv_bias, **kwargs):
         super().__init__(**kwargs)
         self.conv1 = layers.Conv2D(planes, 3, stride, padding="same", use_bias=conv_bias, name="conv1")
         self.bn1 = _bn("bn1")
@@ -164,7 +164,7 @@ class BasicBlock(_ResidualBlock):
 class Bottleneck(_ResidualBlock):
     expansion = 4
 
-    def __init__(self, planes, stride, downsample, groups, base_width, conv_bias, **kwargs):
+    def __init__(self, *, planes, stride, downsample, groups, base_width, conv_bias, **kwargs):
         super().__init__(**kwargs)
         width = int(planes * (base_width / 64.0)) * groups
         self.conv1 = layers.Conv2D(width, 1, use_bias=conv_bias, name="conv1")
@@ -185,29 +185,30 @@ class Bottleneck(_ResidualBlock):
 
 
 class ResNet(_Chain):
-    def __init__(self, block, stage_sizes, groups, width_per_group, num_classes, conv_bias, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, *, block, layers, groups, width_per_group, num_classes, conv_bias, **kwargs):
+        super().__init__(**kwargs)  # ``layers``: the blocks per stage (torchvision's name); Keras's is keras.layers
         block_cls = BasicBlock if block == "basic" else Bottleneck
         inplanes = 64
-        self.conv1 = layers.Conv2D(64, 7, 2, padding="same", use_bias=conv_bias, name="conv1")
+        self.conv1 = keras.layers.Conv2D(64, 7, 2, padding="same", use_bias=conv_bias, name="conv1")
         self.bn1 = _bn("bn1")
-        self.relu = layers.ReLU(name="relu")
-        self.maxpool = layers.MaxPooling2D(3, 2, padding="same", name="maxpool")
+        self.relu = keras.layers.ReLU(name="relu")
+        self.maxpool = keras.layers.MaxPooling2D(3, 2, padding="same", name="maxpool")
         self.stages = []
-        for i, n in enumerate(stage_sizes):
+        for i, n in enumerate(layers):
             planes, stride = 64 * 2 ** i, 1 if i == 0 else 2
             downsample = None
             if stride != 1 or inplanes != planes * block_cls.expansion:
                 downsample = _Stack([
-                    layers.Conv2D(planes * block_cls.expansion, 1, stride, use_bias=conv_bias, name="0"),
+                    keras.layers.Conv2D(planes * block_cls.expansion, 1, stride, use_bias=conv_bias, name="0"),
                     _bn("1")], name="downsample")
-            blocks = [block_cls(planes, stride, downsample, groups, width_per_group, conv_bias, name="0")]
+            blocks = [block_cls(planes=planes, stride=stride, downsample=downsample, groups=groups,
+                                base_width=width_per_group, conv_bias=conv_bias, name="0")]
             inplanes = planes * block_cls.expansion
-            blocks += [block_cls(planes, 1, None, groups, width_per_group, conv_bias, name=str(j))
-                       for j in range(1, n)]
+            blocks += [block_cls(planes=planes, stride=1, downsample=None, groups=groups, base_width=width_per_group,
+                                 conv_bias=conv_bias, name=str(j)) for j in range(1, n)]
             self.stages.append(_Stack(blocks, name=f"layer{i + 1}"))
-        self.avgpool = layers.GlobalAveragePooling2D(name="avgpool")
-        self.fc = layers.Dense(num_classes, name="fc")
+        self.avgpool = keras.layers.GlobalAveragePooling2D(name="avgpool")
+        self.fc = keras.layers.Dense(num_classes, name="fc")
         self.chain = [self.conv1, self.bn1, self.relu, self.maxpool, *self.stages, self.avgpool, self.fc]
 
 
@@ -221,7 +222,7 @@ def _conv_bn(cout: int, k: int, stride: int = 1, depthwise: bool = False, *, nam
 
 
 class InvertedResidual(layers.Layer):
-    def __init__(self, inp, oup, stride, expand_ratio, **kwargs):
+    def __init__(self, *, inp, oup, stride, expand_ratio, **kwargs):
         super().__init__(**kwargs)
         hidden = int(round(inp * expand_ratio))
         self.use_res_connect = stride == 1 and inp == oup
@@ -244,7 +245,7 @@ class InvertedResidual(layers.Layer):
 
 
 class MobileNetV2(_Chain):
-    def __init__(self, width_mult, num_classes, **kwargs):
+    def __init__(self, *, width_mult, num_classes, **kwargs):
         super().__init__(**kwargs)
         inp = make_divisible(32 * width_mult)
         last = make_divisible(1280 * max(1.0, width_mult))
@@ -252,7 +253,8 @@ class MobileNetV2(_Chain):
         for t, c, n, s in MOBILENET_V2_SETTINGS:
             oup = make_divisible(c * width_mult)
             for i in range(n):
-                features.append(InvertedResidual(inp, oup, s if i == 0 else 1, t, name=str(len(features))))
+                features.append(InvertedResidual(inp=inp, oup=oup, stride=s if i == 0 else 1, expand_ratio=t,
+                                                 name=str(len(features))))
                 inp = oup
         features.append(_conv_bn(last, 1, name=str(len(features))))
         self.features = _Stack(features, name="features")
@@ -264,7 +266,7 @@ class MobileNetV2(_Chain):
 
 # ------------------------------------------------------------------ the course's models
 class TextClassifier(layers.Layer):
-    def __init__(self, vocab_size, embedding_dim, hidden_size, num_classes, **kwargs):
+    def __init__(self, *, vocab_size, embedding_dim, hidden_size, num_classes, **kwargs):
         super().__init__(**kwargs)
         self.embedding = layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.lstm = layers.LSTM(hidden_size, name="lstm")
@@ -282,7 +284,7 @@ class TextClassifier(layers.Layer):
 class MiniTransformerBlock(layers.Layer):
     """The lesson's EncoderBlock: MHA without biases, a ReLU FFN, two LayerNorms (post-LN)."""
 
-    def __init__(self, d_model, num_heads, d_ff, **kwargs):
+    def __init__(self, *, d_model, num_heads, d_ff, **kwargs):
         super().__init__(**kwargs)
         self.attention = layers.MultiHeadAttention(num_heads, key_dim=d_model // num_heads, use_bias=False,
                                                    name="attention")
@@ -316,11 +318,11 @@ def _sinusoid(length, d_model):
 class MiniTransformer(layers.Layer):
     """The lesson's TransformerEncoder. Positions are sinusoidal and computed, not learned."""
 
-    def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, **kwargs):
+    def __init__(self, *, vocab_size, d_model, num_heads, num_layers, d_ff, **kwargs):
         super().__init__(**kwargs)
         self.d_model = d_model
         self.word_embeddings = layers.Embedding(vocab_size, d_model, name="word_embeddings")
-        self.encoder_blocks = _Stack([MiniTransformerBlock(d_model, num_heads, d_ff, name=str(i))
+        self.encoder_blocks = _Stack([MiniTransformerBlock(d_model=d_model, num_heads=num_heads, d_ff=d_ff, name=str(i))
                                       for i in range(num_layers)], name="encoder_blocks")
         self.output_layer = layers.Dense(vocab_size, use_bias=False, name="output_layer")
 
@@ -337,9 +339,10 @@ class MiniTransformer(layers.Layer):
 
 # ------------------------------------------------------------------ transformers
 class BertLayer(layers.Layer):
-    def __init__(self, d, ff, heads, **kwargs):
+    def __init__(self, *, hidden_size, num_attention_heads, intermediate_size, **kwargs):
         super().__init__(**kwargs)
-        self.heads, self.ff = heads, ff
+        d, ff = hidden_size, intermediate_size
+        self.heads, self.ff = num_attention_heads, ff
         self.query = layers.Dense(d, name="query")
         self.key = layers.Dense(d, name="key")
         self.value = layers.Dense(d, name="value")
@@ -373,7 +376,7 @@ class BertLayer(layers.Layer):
 
 
 class BertModel(layers.Layer):
-    def __init__(self, vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
+    def __init__(self, *, vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
                  max_position_embeddings, type_vocab_size, **kwargs):
         super().__init__(**kwargs)
         d = self.d = hidden_size
@@ -381,7 +384,8 @@ class BertModel(layers.Layer):
         self.position_embeddings = layers.Embedding(max_position_embeddings, d, name="position_embeddings")
         self.token_type_embeddings = layers.Embedding(type_vocab_size, d, name="token_type_embeddings")
         self.embeddings_norm = layers.LayerNormalization(epsilon=1e-12, name="LayerNorm")
-        self.encoder_layers = _Stack([BertLayer(d, intermediate_size, num_attention_heads, name=str(i))
+        self.encoder_layers = _Stack([BertLayer(hidden_size=d, num_attention_heads=num_attention_heads,
+                                                intermediate_size=intermediate_size, name=str(i))
                                       for i in range(num_hidden_layers)], name="layer")
         self.pooler_dense = layers.Dense(d, activation="tanh", name="dense")
 
@@ -405,9 +409,10 @@ class BertModel(layers.Layer):
 
 
 class GPT2Block(layers.Layer):
-    def __init__(self, d, ff, heads, **kwargs):
+    def __init__(self, *, n_embd, n_head, n_inner, **kwargs):
         super().__init__(**kwargs)
-        self.heads, self.ff = heads, ff
+        d, ff = n_embd, n_inner
+        self.heads, self.ff = n_head, ff
         self.ln_1 = layers.LayerNormalization(epsilon=1e-5, name="ln_1")
         self.c_attn = layers.Dense(3 * d, name="c_attn")
         self.attn_proj = layers.Dense(d, name="c_proj")
@@ -452,13 +457,13 @@ class _LMHead:
 
 
 class GPT2LMHeadModel(_LMHead, layers.Layer):
-    def __init__(self, vocab_size, n_positions, n_embd, n_layer, n_head, n_inner, tie_word_embeddings, **kwargs):
+    def __init__(self, *, vocab_size, n_positions, n_embd, n_layer, n_head, n_inner, tie_word_embeddings, **kwargs):
         super().__init__(**kwargs)
         self.d = n_embd
         self.wte = layers.Embedding(vocab_size, n_embd, name="wte")
         self.wpe = layers.Embedding(n_positions, n_embd, name="wpe")
-        self.h = _Stack([GPT2Block(n_embd, n_inner or 4 * n_embd, n_head, name=str(i)) for i in range(n_layer)],
-                        name="h")
+        self.h = _Stack([GPT2Block(n_embd=n_embd, n_head=n_head, n_inner=n_inner or 4 * n_embd, name=str(i))
+                         for i in range(n_layer)], name="h")
         self.ln_f = layers.LayerNormalization(epsilon=1e-5, name="ln_f")
         self._head(vocab_size, tie_word_embeddings)
 
@@ -489,8 +494,10 @@ def _rotary(x, heads: int, head_dim: int, theta: float = 10000.0):
 
 
 class LlamaDecoderLayer(layers.Layer):
-    def __init__(self, d, ff, heads, kv_heads, head_dim, attention_bias, qkv_bias, mlp_bias, **kwargs):
+    def __init__(self, *, hidden_size, intermediate_size, num_attention_heads, num_key_value_heads, head_dim,
+                 attention_bias, qkv_bias, mlp_bias, **kwargs):
         super().__init__(**kwargs)
+        d, ff, heads, kv_heads = hidden_size, intermediate_size, num_attention_heads, num_key_value_heads
         self.heads, self.kv_heads, self.head_dim, self.ff = heads, kv_heads, head_dim, ff
         self.q_proj = layers.Dense(heads * head_dim, use_bias=attention_bias or qkv_bias, name="q_proj")
         self.k_proj = layers.Dense(kv_heads * head_dim, use_bias=attention_bias or qkv_bias, name="k_proj")
@@ -527,7 +534,7 @@ class LlamaDecoderLayer(layers.Layer):
 
 
 class LlamaForCausalLM(_LMHead, layers.Layer):
-    def __init__(self, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
+    def __init__(self, *, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
                  num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings, **kwargs):
         super().__init__(**kwargs)
         kv = num_key_value_heads or num_attention_heads
@@ -535,8 +542,10 @@ class LlamaForCausalLM(_LMHead, layers.Layer):
         self.d = hidden_size
         self.embed_tokens = layers.Embedding(vocab_size, hidden_size, name="embed_tokens")
         self.decoder_layers = _Stack([
-            LlamaDecoderLayer(hidden_size, intermediate_size, num_attention_heads, kv, hd, attention_bias,
-                              qkv_bias, mlp_bias, name=str(i)) for i in range(num_hidden_layers)], name="layers")
+            LlamaDecoderLayer(hidden_size=hidden_size, intermediate_size=intermediate_size,
+                              num_attention_heads=num_attention_heads, num_key_value_heads=kv, head_dim=hd,
+                              attention_bias=attention_bias, qkv_bias=qkv_bias, mlp_bias=mlp_bias, name=str(i))
+            for i in range(num_hidden_layers)], name="layers")
         self.norm = layers.RMSNormalization(epsilon=1e-6, name="norm")
         self._head(vocab_size, tie_word_embeddings)
 
@@ -563,43 +572,55 @@ class KerasModels:
 
     # ------------------------------------------------------------------ vision.yaml
     def build_mlp(self, v, x):
-        return _built(MLP(v.hidden_sizes, v.out_features, v.bias, name="mlp"), x)
+        m = MLP(hidden_sizes=v.hidden_sizes, out_features=v.out_features, bias=v.bias, name="mlp")
+        return _built(m, x)
 
     def build_lenet5(self, v, x):
-        return _built(LeNet5(v.num_classes, name="lenet5"), x)
+        m = LeNet5(num_classes=v.num_classes, name="lenet5")
+        return _built(m, x)
 
     def build_vgg(self, v, x):
-        return _built(VGG(v.cfg, v.batch_norm, v.num_classes, name="vgg"), x)
+        m = VGG(cfg=v.cfg, batch_norm=v.batch_norm, num_classes=v.num_classes, name="vgg")
+        return _built(m, x)
 
     def build_resnet(self, v, x):
-        m = ResNet(v.block, v.layers, v.groups, v.width_per_group, v.num_classes, v.conv_bias, name="resnet")
+        m = ResNet(block=v.block, layers=v.layers, groups=v.groups, width_per_group=v.width_per_group,
+                   num_classes=v.num_classes, conv_bias=v.conv_bias, name="resnet")
         return _built(m, x)
 
     def build_mobilenet_v2(self, v, x):
-        return _built(MobileNetV2(v.width_mult, v.num_classes, name="mobilenet_v2"), x)
+        m = MobileNetV2(width_mult=v.width_mult, num_classes=v.num_classes, name="mobilenet_v2")
+        return _built(m, x)
 
     # ------------------------------------------------------------------ text.yaml
     def build_text_classifier(self, v, x):
-        m = TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes, name="text_classifier")
+        m = TextClassifier(vocab_size=v.vocab_size, embedding_dim=v.embedding_dim, hidden_size=v.hidden_size,
+                           num_classes=v.num_classes, name="text_classifier")
         return _built(m, x)
 
     def build_mini_transformer(self, v, x):
-        m = MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff, name="mini_transformer")
+        m = MiniTransformer(vocab_size=v.vocab_size, d_model=v.d_model, num_heads=v.num_heads,
+                            num_layers=v.num_layers, d_ff=v.d_ff, name="mini_transformer")
         return _built(m, x)
 
     # ------------------------------------------------------------------ transformers.yaml
     def build_bert(self, v, x):
-        m = BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers, v.num_attention_heads,
-                      v.intermediate_size, v.max_position_embeddings, v.type_vocab_size, name="bert")
+        m = BertModel(vocab_size=v.vocab_size, hidden_size=v.hidden_size, num_hidden_layers=v.num_hidden_layers,
+                      num_attention_heads=v.num_attention_heads, intermediate_size=v.intermediate_size,
+                      max_position_embeddings=v.max_position_embeddings, type_vocab_size=v.type_vocab_size,
+                      name="bert")
         return _built(m, x)
 
     def build_gpt2(self, v, x):
-        m = GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head, v.n_inner,
-                            v.tie_word_embeddings, name="gpt2")
+        m = GPT2LMHeadModel(vocab_size=v.vocab_size, n_positions=v.n_positions, n_embd=v.n_embd, n_layer=v.n_layer,
+                            n_head=v.n_head, n_inner=v.n_inner, tie_word_embeddings=v.tie_word_embeddings,
+                            name="gpt2")
         return _built(m, x)
 
     def build_llama(self, v, x):
-        m = LlamaForCausalLM(v.vocab_size, v.hidden_size, v.intermediate_size, v.num_hidden_layers,
-                             v.num_attention_heads, v.num_key_value_heads, v.head_dim, v.attention_bias,
-                             v.qkv_bias, v.mlp_bias, v.tie_word_embeddings, name="llama")
+        m = LlamaForCausalLM(vocab_size=v.vocab_size, hidden_size=v.hidden_size,
+                             intermediate_size=v.intermediate_size, num_hidden_layers=v.num_hidden_layers,
+                             num_attention_heads=v.num_attention_heads, num_key_value_heads=v.num_key_value_heads,
+                             head_dim=v.head_dim, attention_bias=v.attention_bias, qkv_bias=v.qkv_bias,
+                             mlp_bias=v.mlp_bias, tie_word_embeddings=v.tie_word_embeddings, name="llama")
         return _built(m, x)

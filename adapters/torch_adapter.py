@@ -117,12 +117,17 @@ class TorchAdapter(TorchModels, Adapter):
                          f"2**63 (torch: {text.splitlines()[0][:80]}); the spec's formula still counts it: "
                          "paramspec count -f formula, and frameworks that build abstractly (flax-nnx) may too")
 
+    @classmethod
+    def owns(cls, obj: Any) -> str | None:
+        """torch's target for a ``torch.nn.Module``."""
+        return cls.targets()[0] if isinstance(obj, nn.Module) else None
+
     def describe(self, built: Built) -> str:
-        return one_line(built.obj)
+        return one_line(built.module)
 
     # ------------------------------------------------------------------ read
     def read(self, built: Built, native: bool = True) -> Reading:
-        module: nn.Module = built.obj
+        module: nn.Module = built.module
         tensors: list[Tensor] = []
         names: dict[int, list[str]] = {}
         first: dict[int, tuple[str, torch.Tensor, bool]] = {}
@@ -149,7 +154,7 @@ class TorchAdapter(TorchModels, Adapter):
         module's device (the meta device unless materialized): no weights, no activations."""
         from torch.utils.flop_counter import FlopCounterMode
 
-        module: nn.Module = built.obj
+        module: nn.Module = built.module
         device = next(iter(module.parameters()), torch.empty(0, device="meta")).device
         xs = tuple(torch.zeros(i.shape, dtype=getattr(torch, i.dtype), device=device) for i in built.inputs)
         module.eval()

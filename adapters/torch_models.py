@@ -57,7 +57,7 @@ def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) 
 
 # ------------------------------------------------------------------ vision
 class MLP(Configured, nn.Sequential):
-    def __init__(self, in_features, hidden_sizes, out_features, bias):
+    def __init__(self, *, in_features, hidden_sizes, out_features, bias):
         dims = [in_features, *hidden_sizes, out_features]
         layers: list[nn.Module] = []
         for i in range(len(dims) - 1):
@@ -71,7 +71,7 @@ class MLP(Configured, nn.Sequential):
 
 
 class LeNet5(Configured, nn.Module):
-    def __init__(self, in_channels, num_classes):
+    def __init__(self, *, in_channels, num_classes):
         super().__init__()
         self.configure(in_channels=in_channels, num_classes=num_classes)
         self.conv1 = nn.Conv2d(in_channels, 6, 5)
@@ -92,7 +92,7 @@ class LeNet5(Configured, nn.Module):
 
 
 class VGG(Configured, nn.Module):
-    def __init__(self, cfg, batch_norm, num_classes):
+    def __init__(self, *, cfg, batch_norm, num_classes):
         super().__init__()
         self.configure(cfg=cfg, batch_norm=batch_norm, num_classes=num_classes)
         layers: list[nn.Module] = []
@@ -124,7 +124,7 @@ class VGG(Configured, nn.Module):
 class BasicBlock(nn.Module):
     expansion = 1
 
-    def __init__(self, inplanes, planes, stride, downsample, groups, base_width, conv_bias):
+    def __init__(self, *, inplanes, planes, stride, downsample, groups, base_width, conv_bias):
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=conv_bias)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -143,7 +143,7 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, inplanes, planes, stride, downsample, groups, base_width, conv_bias):
+    def __init__(self, *, inplanes, planes, stride, downsample, groups, base_width, conv_bias):
         super().__init__()
         width = int(planes * (base_width / 64.0)) * groups
         self.conv1 = nn.Conv2d(inplanes, width, 1, bias=conv_bias)
@@ -164,7 +164,7 @@ class Bottleneck(nn.Module):
 
 
 class ResNet(Configured, nn.Module):
-    def __init__(self, block, layers, groups, width_per_group, num_classes, conv_bias):
+    def __init__(self, *, block, layers, groups, width_per_group, num_classes, conv_bias):
         super().__init__()
         self.configure(block=block, layers=layers, groups=groups, width_per_group=width_per_group,
                        num_classes=num_classes, conv_bias=conv_bias)
@@ -179,10 +179,11 @@ class ResNet(Configured, nn.Module):
                 downsample = nn.Sequential(
                     nn.Conv2d(self.inplanes, planes * block_cls.expansion, 1, stride, bias=conv_bias),
                     nn.BatchNorm2d(planes * block_cls.expansion))
-            blocks = [block_cls(self.inplanes, planes, stride, downsample, groups, width_per_group, conv_bias)]
+            blocks = [block_cls(inplanes=self.inplanes, planes=planes, stride=stride, downsample=downsample,
+                                groups=groups, base_width=width_per_group, conv_bias=conv_bias)]
             self.inplanes = planes * block_cls.expansion
-            blocks += [block_cls(self.inplanes, planes, 1, None, groups, width_per_group, conv_bias)
-                       for _ in range(1, n)]
+            blocks += [block_cls(inplanes=self.inplanes, planes=planes, stride=1, downsample=None, groups=groups,
+                                 base_width=width_per_group, conv_bias=conv_bias) for _ in range(1, n)]
             setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * block_cls.expansion, num_classes)
@@ -206,7 +207,7 @@ def _conv_bn(cin, cout, k, stride=1, groups=1):
 
 
 class InvertedResidual(nn.Module):
-    def __init__(self, inp, oup, stride, expand_ratio):
+    def __init__(self, *, inp, oup, stride, expand_ratio):
         super().__init__()
         hidden = int(round(inp * expand_ratio))
         layers: list[nn.Module] = []
@@ -223,7 +224,7 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV2(Configured, nn.Module):
-    def __init__(self, width_mult, num_classes):
+    def __init__(self, *, width_mult, num_classes):
         super().__init__()
         self.configure(width_mult=width_mult, num_classes=num_classes)
         inp = make_divisible(32 * width_mult)
@@ -232,7 +233,7 @@ class MobileNetV2(Configured, nn.Module):
         for t, c, n, s in MOBILENET_V2_SETTINGS:
             oup = make_divisible(c * width_mult)
             for i in range(n):
-                features.append(InvertedResidual(inp, oup, s if i == 0 else 1, t))
+                features.append(InvertedResidual(inp=inp, oup=oup, stride=s if i == 0 else 1, expand_ratio=t))
                 inp = oup
         features.append(_conv_bn(inp, last, 1))
         self.features = nn.Sequential(*features)
@@ -248,7 +249,7 @@ class MobileNetV2(Configured, nn.Module):
 
 # ------------------------------------------------------------------ the course's models
 class TextClassifier(Configured, nn.Module):
-    def __init__(self, vocab_size, embedding_dim, hidden_size, num_classes):
+    def __init__(self, *, vocab_size, embedding_dim, hidden_size, num_classes):
         super().__init__()
         self.configure(vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
                        num_classes=num_classes)
@@ -266,7 +267,7 @@ class TextClassifier(Configured, nn.Module):
 class MiniTransformerBlock(nn.Module):
     """The lesson's EncoderBlock: MHA without biases, a ReLU FFN, two LayerNorms (post-LN)."""
 
-    def __init__(self, d_model, num_heads, d_ff):
+    def __init__(self, *, d_model, num_heads, d_ff):
         super().__init__()
         self.attention = nn.MultiheadAttention(d_model, num_heads, bias=False, batch_first=True)
         self.ffn = nn.Sequential(nn.Linear(d_model, d_ff), nn.ReLU(), nn.Linear(d_ff, d_model))
@@ -295,11 +296,12 @@ def sinusoidal_positions(seq_len: int, d_model: int, device=None) -> torch.Tenso
 class MiniTransformer(Configured, nn.Module):
     """The lesson's TransformerEncoder. Positions are sinusoidal and computed, not learned."""
 
-    def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff):
+    def __init__(self, *, vocab_size, d_model, num_heads, num_layers, d_ff):
         super().__init__()
         self.configure(vocab_size=vocab_size, d_model=d_model, num_heads=num_heads, num_layers=num_layers, d_ff=d_ff)
         self.word_embeddings = nn.Embedding(vocab_size, d_model)
-        self.encoder_blocks = nn.ModuleList(MiniTransformerBlock(d_model, num_heads, d_ff) for _ in range(num_layers))
+        self.encoder_blocks = nn.ModuleList(MiniTransformerBlock(d_model=d_model, num_heads=num_heads, d_ff=d_ff)
+                                            for _ in range(num_layers))
         self.output_layer = nn.Linear(d_model, vocab_size, bias=False)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -316,8 +318,9 @@ class MiniTransformer(Configured, nn.Module):
 
 # ------------------------------------------------------------------ transformers
 class BertLayer(nn.Module):
-    def __init__(self, d, ff):
+    def __init__(self, *, hidden_size, num_attention_heads, intermediate_size):
         super().__init__()
+        d, ff = hidden_size, intermediate_size
         self.attention = nn.Module()
         self.attention.self = nn.Module()
         for name in ("query", "key", "value"):
@@ -330,8 +333,7 @@ class BertLayer(nn.Module):
         self.output = nn.Module()
         self.output.dense = nn.Linear(ff, d)
         self.output.LayerNorm = nn.LayerNorm(d, eps=1e-12)
-
-    num_attention_heads: int  # set by BertModel
+        self.num_attention_heads = num_attention_heads
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """transformers' modeling_bert.BertLayer (BertSelfAttention with eager attention,
@@ -346,7 +348,7 @@ class BertLayer(nn.Module):
 
 
 class BertModel(Configured, nn.Module):
-    def __init__(self, vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
+    def __init__(self, *, vocab_size, hidden_size, num_hidden_layers, num_attention_heads, intermediate_size,
                  max_position_embeddings, type_vocab_size):
         super().__init__()
         self.configure(vocab_size=vocab_size, hidden_size=hidden_size, num_hidden_layers=num_hidden_layers,
@@ -359,11 +361,11 @@ class BertModel(Configured, nn.Module):
         self.embeddings.token_type_embeddings = nn.Embedding(type_vocab_size, d)
         self.embeddings.LayerNorm = nn.LayerNorm(d, eps=1e-12)
         self.encoder = nn.Module()
-        self.encoder.layer = nn.ModuleList(BertLayer(d, intermediate_size) for _ in range(num_hidden_layers))
+        self.encoder.layer = nn.ModuleList(
+            BertLayer(hidden_size=d, num_attention_heads=num_attention_heads, intermediate_size=intermediate_size)
+            for _ in range(num_hidden_layers))
         self.pooler = nn.Module()
         self.pooler.dense = nn.Linear(d, d)
-        for layer in self.encoder.layer:
-            layer.num_attention_heads = num_attention_heads
 
     def forward(self, input_ids: torch.Tensor,
                 token_type_ids: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -382,8 +384,9 @@ class BertModel(Configured, nn.Module):
 
 
 class GPT2Block(nn.Module):
-    def __init__(self, d, ff):
+    def __init__(self, *, n_embd, n_head, n_inner):
         super().__init__()
+        d, ff = n_embd, n_inner
         self.ln_1 = nn.LayerNorm(d)
         self.attn = nn.Module()
         self.attn.c_attn = nn.Linear(d, 3 * d)
@@ -392,8 +395,7 @@ class GPT2Block(nn.Module):
         self.mlp = nn.Module()
         self.mlp.c_fc = nn.Linear(d, ff)
         self.mlp.c_proj = nn.Linear(ff, d)
-
-    num_heads: int  # set by GPT2LMHeadModel
+        self.num_heads = n_head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """transformers' modeling_gpt2.GPT2Block (pre-LN): GPT2Attention (fused c_attn, causal,
@@ -407,20 +409,19 @@ class GPT2Block(nn.Module):
 
 
 class GPT2LMHeadModel(Configured, nn.Module):
-    def __init__(self, vocab_size, n_positions, n_embd, n_layer, n_head, n_inner, tie_word_embeddings):
+    def __init__(self, *, vocab_size, n_positions, n_embd, n_layer, n_head, n_inner, tie_word_embeddings):
         super().__init__()
         self.configure(vocab_size=vocab_size, n_positions=n_positions, n_embd=n_embd, n_layer=n_layer, n_head=n_head,
                        n_inner=n_inner, tie_word_embeddings=tie_word_embeddings)
         self.transformer = nn.Module()
         self.transformer.wte = nn.Embedding(vocab_size, n_embd)
         self.transformer.wpe = nn.Embedding(n_positions, n_embd)
-        self.transformer.h = nn.ModuleList(GPT2Block(n_embd, n_inner or 4 * n_embd) for _ in range(n_layer))
+        self.transformer.h = nn.ModuleList(GPT2Block(n_embd=n_embd, n_head=n_head, n_inner=n_inner or 4 * n_embd)
+                                           for _ in range(n_layer))
         self.transformer.ln_f = nn.LayerNorm(n_embd)
         self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
         if tie_word_embeddings:
             self.lm_head.weight = self.transformer.wte.weight
-        for block in self.transformer.h:
-            block.num_heads = n_head
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         """transformers' modeling_gpt2.GPT2LMHeadModel.forward without a cache or mask, in eval
@@ -450,8 +451,10 @@ def rotary_cos_sin(seq_len: int, head_dim: int, theta: float = 10000.0, device=N
 
 
 class LlamaDecoderLayer(nn.Module):
-    def __init__(self, d, ff, heads, kv_heads, head_dim, attention_bias, qkv_bias, mlp_bias):
+    def __init__(self, *, hidden_size, intermediate_size, num_attention_heads, num_key_value_heads, head_dim,
+                 attention_bias, qkv_bias, mlp_bias):
         super().__init__()
+        d, ff, heads, kv_heads = hidden_size, intermediate_size, num_attention_heads, num_key_value_heads
         self.self_attn = nn.Module()
         self.self_attn.q_proj = nn.Linear(d, heads * head_dim, bias=attention_bias or qkv_bias)
         self.self_attn.k_proj = nn.Linear(d, kv_heads * head_dim, bias=attention_bias or qkv_bias)
@@ -483,7 +486,7 @@ class LlamaDecoderLayer(nn.Module):
 
 
 class LlamaForCausalLM(Configured, nn.Module):
-    def __init__(self, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
+    def __init__(self, *, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
                  num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings):
         super().__init__()
         self.configure(vocab_size=vocab_size, hidden_size=hidden_size, intermediate_size=intermediate_size,
@@ -495,8 +498,10 @@ class LlamaForCausalLM(Configured, nn.Module):
         self.model = nn.Module()
         self.model.embed_tokens = nn.Embedding(vocab_size, hidden_size)
         self.model.layers = nn.ModuleList(
-            LlamaDecoderLayer(hidden_size, intermediate_size, num_attention_heads, kv, hd, attention_bias,
-                              qkv_bias, mlp_bias) for _ in range(num_hidden_layers))
+            LlamaDecoderLayer(hidden_size=hidden_size, intermediate_size=intermediate_size,
+                              num_attention_heads=num_attention_heads, num_key_value_heads=kv, head_dim=hd,
+                              attention_bias=attention_bias, qkv_bias=qkv_bias, mlp_bias=mlp_bias)
+            for _ in range(num_hidden_layers))
         self.model.norm = nn.RMSNorm(hidden_size, eps=1e-6)
         self.lm_head = nn.Linear(hidden_size, vocab_size, bias=False)
         if tie_word_embeddings:
@@ -519,37 +524,48 @@ class TorchModels:
 
     # ------------------------------------------------------------------ vision.yaml
     def build_mlp(self, v, x):
-        return Built(MLP(v.in_features, v.hidden_sizes, v.out_features, v.bias))
+        return Built(MLP(in_features=v.in_features, hidden_sizes=v.hidden_sizes, out_features=v.out_features,
+                         bias=v.bias))
 
     def build_lenet5(self, v, x):
-        return Built(LeNet5(v.in_channels, v.num_classes))
+        return Built(LeNet5(in_channels=v.in_channels, num_classes=v.num_classes))
 
     def build_vgg(self, v, x):
-        return Built(VGG(v.cfg, v.batch_norm, v.num_classes))
+        return Built(VGG(cfg=v.cfg, batch_norm=v.batch_norm, num_classes=v.num_classes))
 
     def build_resnet(self, v, x):
-        return Built(ResNet(v.block, v.layers, v.groups, v.width_per_group, v.num_classes, v.conv_bias))
+        return Built(ResNet(block=v.block, layers=v.layers, groups=v.groups, width_per_group=v.width_per_group,
+                            num_classes=v.num_classes, conv_bias=v.conv_bias))
 
     def build_mobilenet_v2(self, v, x):
-        return Built(MobileNetV2(v.width_mult, v.num_classes))
+        return Built(MobileNetV2(width_mult=v.width_mult, num_classes=v.num_classes))
 
     # ------------------------------------------------------------------ text.yaml
     def build_text_classifier(self, v, x):
-        return Built(TextClassifier(v.vocab_size, v.embedding_dim, v.hidden_size, v.num_classes))
+        return Built(TextClassifier(vocab_size=v.vocab_size, embedding_dim=v.embedding_dim, hidden_size=v.hidden_size,
+                                    num_classes=v.num_classes))
 
     def build_mini_transformer(self, v, x):
-        return Built(MiniTransformer(v.vocab_size, v.d_model, v.num_heads, v.num_layers, v.d_ff))
+        return Built(MiniTransformer(vocab_size=v.vocab_size, d_model=v.d_model, num_heads=v.num_heads,
+                                     num_layers=v.num_layers, d_ff=v.d_ff))
 
     # ------------------------------------------------------------------ transformers.yaml
     def build_bert(self, v, x):
-        return Built(BertModel(v.vocab_size, v.hidden_size, v.num_hidden_layers, v.num_attention_heads,
-                               v.intermediate_size, v.max_position_embeddings, v.type_vocab_size))
+        return Built(BertModel(vocab_size=v.vocab_size, hidden_size=v.hidden_size,
+                               num_hidden_layers=v.num_hidden_layers, num_attention_heads=v.num_attention_heads,
+                               intermediate_size=v.intermediate_size,
+                               max_position_embeddings=v.max_position_embeddings,
+                               type_vocab_size=v.type_vocab_size))
 
     def build_gpt2(self, v, x):
-        return Built(GPT2LMHeadModel(v.vocab_size, v.n_positions, v.n_embd, v.n_layer, v.n_head, v.n_inner,
-                                     v.tie_word_embeddings))
+        return Built(GPT2LMHeadModel(vocab_size=v.vocab_size, n_positions=v.n_positions, n_embd=v.n_embd,
+                                     n_layer=v.n_layer, n_head=v.n_head, n_inner=v.n_inner,
+                                     tie_word_embeddings=v.tie_word_embeddings))
 
     def build_llama(self, v, x):
-        return Built(LlamaForCausalLM(v.vocab_size, v.hidden_size, v.intermediate_size, v.num_hidden_layers,
-                                      v.num_attention_heads, v.num_key_value_heads, v.head_dim, v.attention_bias,
-                                      v.qkv_bias, v.mlp_bias, v.tie_word_embeddings))
+        return Built(LlamaForCausalLM(vocab_size=v.vocab_size, hidden_size=v.hidden_size,
+                                      intermediate_size=v.intermediate_size, num_hidden_layers=v.num_hidden_layers,
+                                      num_attention_heads=v.num_attention_heads,
+                                      num_key_value_heads=v.num_key_value_heads, head_dim=v.head_dim,
+                                      attention_bias=v.attention_bias, qkv_bias=v.qkv_bias, mlp_bias=v.mlp_bias,
+                                      tie_word_embeddings=v.tie_word_embeddings))

@@ -44,6 +44,7 @@ class Native:
     formula: Formula
     why: str = ""
     independent: bool = True
+    independent_why: str = ""  # how it comes from the same list, where it is not independent
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class Target:
     def installed(self) -> bool:
         """Whether every package it needs is importable (without importing it)."""
         return all(importlib.util.find_spec(p) is not None for p in self.needs)
+
+    def imported(self) -> bool:
+        """Whether every package it needs is imported already in this process."""
+        return all(p in sys.modules for p in self.needs)
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def parse_frameworks(data: Any, where: str = f"spec/{FILE}", remember: bool = Tr
             raise SpecError(f"duplicate framework {fw['id']!r}", where)
         natives = tuple(
             Native(n["name"], n["api"], _native_formula(n["formula"], f"{where}: {fw['id']}.native.{n['name']}"),
-                   n.get("why", ""), n.get("independent", True))
+                   n.get("why", ""), n.get("independent", True), n.get("independent_why", ""))
             for n in fw["native"])
         tgts = []
         for t in fw["targets"]:
@@ -226,6 +231,23 @@ def adapter(name: str):
 # later collection walks them: the first full collection after import TensorFlow costs 0.2 s
 # of a cold count otherwise. The Python API leaves the caller's collector alone.
 FREEZE_AFTER_IMPORT = False
+
+
+def owner(obj: Any) -> str | None:
+    """The target that reads ``obj``, a user's own built object, or None: the first whose
+    adapter owns it (``Adapter.owns``), framework by framework in the file's order.
+
+    Only a framework whose packages (a target's ``needs``) are all imported already is asked:
+    an object of a framework this process has not imported cannot exist, and asking its
+    adapter would import it. So this imports no framework (only adapter modules, whose
+    framework imports are then already done).
+    """
+    for fw in frameworks().values():
+        if any(t.imported() for t in fw.targets):
+            name = _adapter_module(fw.adapter).ADAPTER_CLASS.owns(obj)
+            if name is not None:
+                return name
+    return None
 
 
 def _adapter_module(adapter_name: str):

@@ -25,25 +25,33 @@ from paramspec.errors import NotApplicable
 from paramspec.reading import Reading, Tensor
 
 
+class ToyLinear(dict):
+    """The toy framework's module: its tensors' shapes, by name."""
+
+
 class ToyAdapter(Adapter):
     framework = "toy"
 
     def version(self):
         return "toy 0.0.1"
 
+    @classmethod
+    def owns(cls, obj):
+        return cls.targets()[0] if isinstance(obj, ToyLinear) else None
+
     def describe(self, built):
-        return "ToyLinear(" + ", ".join(f"{k}={v}" for k, v in built.obj.items()) + ")"
+        return "ToyLinear(" + ", ".join(f"{k}={v}" for k, v in built.module.items()) + ")"
 
     def read(self, built, native=True):
-        tensors = [Tensor(name, shape, "float32", True) for name, shape in built.obj.items()]
+        tensors = [Tensor(name, shape, "float32", True) for name, shape in built.module.items()]
         totals = {"total()": sum(t.numel for t in tensors)} if native else {}
         return Reading(self.source(), self.describe(built), tensors, totals)
 
     def build_Linear(self, v, x):
-        obj = {"w": (v.out_features, v.in_features)}
+        module = ToyLinear(w=(v.out_features, v.in_features))
         if v.bias:
-            obj["b"] = (v.out_features,)
-        return Built(obj)
+            module["b"] = (v.out_features,)
+        return Built(module)
 
 
 ADAPTER_CLASS = ToyAdapter
@@ -109,6 +117,26 @@ def test_the_test_suite_parametrizes_it(toy):
                        cwd=str(ROOT))
     assert p.returncode == 0, p.stdout[-2000:]
     assert f"{linear_cases()} passed" in p.stdout, p.stdout[-500:]  # every Linear case
+
+
+def test_its_adapter_owns_its_objects_for_the_python_api(toy):
+    """``assert_param_count`` reads a toy object through the toy adapter's ``owns``: nothing in
+    paramspec names the new framework."""
+    code = ("from toyfw.adapter import ToyLinear\n"
+            "from paramspec.objects import target_of\n"
+            "from paramspec.testing import assert_param_count\n"
+            "r = assert_param_count(ToyLinear(w=(10, 128), b=(10,)), 'o * (i + 1)', o=10, i=128)\n"
+            "print(target_of(ToyLinear()), r.source.name, r.params, r.built)\n"
+            "try:\n"
+            "    target_of({'w': (10, 128)})\n"
+            "except Exception as e:\n"
+            "    print(f'{type(e).__name__}: {e}')\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(toy),
+                       cwd=str(Path(toy["PARAMSPEC_SPEC_DIR"]).parent))
+    assert p.returncode == 0, p.stderr
+    owned, refused = p.stdout.splitlines()
+    assert owned == "toy toy 1290 ToyLinear(w=(10, 128), b=(10,))"
+    assert refused.startswith("SpecError: cannot read a builtins.dict: no adapter") and "Toy" in refused
 
 
 def test_the_tox_check_asks_for_its_env(toy):

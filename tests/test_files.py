@@ -242,7 +242,7 @@ def _save(target_name, built, tmp_path):
         import torch
         from safetensors.torch import save_model
 
-        module = built.obj
+        module = built.module
         torch.save(module.state_dict(), tmp_path / "model.pt")
         yield "pt", tmp_path / "model.pt"
         torch.save({"model": module.state_dict(), "optimizer": {"state": {}}, "epoch": 3}, tmp_path / "ckpt.pth")
@@ -253,7 +253,7 @@ def _save(target_name, built, tmp_path):
         import keras
         import numpy as np
 
-        for v in built.obj.weights:  # the abstract build's own variables, given zero values (Keras's
+        for v in built.module.weights:  # the abstract build's own variables, given zero values (Keras's
             v._initialize(np.zeros(tuple(v.shape), v.dtype))  # private Variable._initialize)
 
         class Holder(keras.Model):  # save_weights is a Model method; the layer is its only child
@@ -261,7 +261,7 @@ def _save(target_name, built, tmp_path):
                 super().__init__()
                 self.inner = layer
 
-        holder = Holder(built.obj)
+        holder = Holder(built.module)
         holder.built = True
         holder.save_weights(str(tmp_path / "model.weights.h5"))
         yield "weights.h5", tmp_path / "model.weights.h5"
@@ -270,11 +270,11 @@ def _save(target_name, built, tmp_path):
         from flax import serialization
 
         if fw == "flax-linen":
-            tree = dict(built.extra)  # the abstract variables (a dict subclass: plain it for jax.tree)
+            tree = dict(built.variables)  # the abstract variables (a dict subclass: plain it for jax.tree)
         else:
             from flax import nnx
-            tree = {"params": nnx.to_pure_dict(nnx.state(built.obj, nnx.Param)),
-                    "batch_stats": nnx.to_pure_dict(nnx.state(built.obj, nnx.BatchStat))}
+            tree = {"params": nnx.to_pure_dict(nnx.state(built.module, nnx.Param)),
+                    "batch_stats": nnx.to_pure_dict(nnx.state(built.module, nnx.BatchStat))}
             tree = {k: v for k, v in tree.items() if v or k == "params"}
         import jax
         zeros = jax.tree.map(lambda x: np.zeros(x.shape, x.dtype), tree)  # the tree's own shapes and dtypes

@@ -65,16 +65,16 @@ def variables(target_name: str, built) -> dict[str, tuple[tuple[int, ...], str]]
     trainable ones, then the rest), linen's ``collection/module/.../name``, nnx's graph paths."""
     fw = target(target_name).framework
     if fw == "keras":
-        vs = [*built.obj.trainable_variables, *built.obj.non_trainable_variables]
+        vs = [*built.module.trainable_variables, *built.module.non_trainable_variables]
         return {v.path: (tuple(int(d) for d in v.shape), str(v.dtype)) for v in vs}
     if fw == "flax-linen":
         from flax.traverse_util import flatten_dict
 
-        return {"/".join(k): (tuple(x.shape), str(x.dtype)) for k, x in flatten_dict(dict(built.extra)).items()}
+        return {"/".join(k): (tuple(x.shape), str(x.dtype)) for k, x in flatten_dict(dict(built.variables)).items()}
     from flax import nnx
 
     return {"/".join(map(str, path)): (tuple(node.get_value().shape), str(node.get_value().dtype))
-            for path, node in nnx.iter_graph(built.obj) if isinstance(node, nnx.Variable)}
+            for path, node in nnx.iter_graph(built.module) if isinstance(node, nnx.Variable)}
 
 
 def forward(target_name: str, built, weights: dict, xs: tuple) -> list:
@@ -86,7 +86,7 @@ def forward(target_name: str, built, weights: dict, xs: tuple) -> list:
     if fw == "keras":
         import keras
 
-        layer = built.obj
+        layer = built.module
         vs = [*layer.trainable_variables, *layer.non_trainable_variables]
 
         def run(values, *xs):  # what layer.stateless_call does, through __call__, which takes training=False
@@ -102,7 +102,7 @@ def forward(target_name: str, built, weights: dict, xs: tuple) -> list:
         import jax
         from flax.traverse_util import unflatten_dict
 
-        module = built.obj
+        module = built.module
         tree = unflatten_dict({tuple(path.split("/")): w for path, w in weights.items()})
         out = jax.jit(lambda v, *xs: built.invoke(lambda *a, **k: module.apply(v, *a, **k), xs))(tree, *xs)
     else:
@@ -110,7 +110,7 @@ def forward(target_name: str, built, weights: dict, xs: tuple) -> list:
         import jax.numpy as jnp
         from flax import nnx
 
-        model = built.obj
+        model = built.module
         for path, node in nnx.iter_graph(model):
             if isinstance(node, nnx.Variable):
                 node.set_value(jnp.asarray(weights["/".join(map(str, path))]))
@@ -260,7 +260,7 @@ def torch_forward(config: dict, weights: dict, x):
     import torch
 
     case = resolve_case(config)
-    model = adapter("torch").build(case.kind.name, case.values, case.inputs(), materialize=True).obj.eval()
+    model = adapter("torch").build(case.kind.name, case.values, case.inputs(), materialize=True).module.eval()
     model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()}, strict=True)
     with torch.no_grad():
         return model(torch.from_numpy(x)).numpy()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.framework
 def build(config: dict, materialize: bool):
     """Our torch model for a spec config (``{"model": ...}`` or ``{"hf_config": ...}``), in eval mode."""
     case = resolve_case(config)
-    return adapter("torch").build(case.kind.name, case.values, materialize=materialize).obj.eval()
+    return adapter("torch").build(case.kind.name, case.values, materialize=materialize).module.eval()
 
 
 # (config, input shape, token ids (else float), the output's shape(s))

@@ -62,7 +62,7 @@ def test_keras_summary_gives_keras_own_totals(target_name, config):
     case = resolve_case(config)
     run = kt.summary(_tool(target_name, "keras_tools.summary", "model.summary(print_fn=...)"), case)
 
-    layer = adapter(target_name).build(case.kind.name, case.values, case.inputs()).obj
+    layer = adapter(target_name).build(case.kind.name, case.values, case.inputs()).module
     total = sum(math.prod(int(d) for d in v.shape) for v in layer.weights)
     trainable = sum(math.prod(int(d) for d in v.shape) for v in layer.trainable_weights)
     assert total == layer.count_params()
@@ -83,7 +83,7 @@ def test_keras_summary_counts_frozen_sublayers_as_non_trainable(target_name):
     freeze = ("conv1", "bn1", "layer1")
     run = kt.summary(_tool(target_name, "keras_tools.summary", "model.summary(print_fn=...)"), case, freeze)
 
-    resnet = adapter(target_name).build(case.kind.name, case.values, case.inputs()).obj
+    resnet = adapter(target_name).build(case.kind.name, case.values, case.inputs()).module
     frozen = sum(math.prod(int(d) for d in w.shape)
                  for sub in (resnet.conv1, resnet.bn1, resnet.stages[0]) for w in sub.trainable_weights)
     total = resnet.count_params()
@@ -121,14 +121,14 @@ def test_linen_tabulate_gives_linen_own_totals_and_xla_flops(target_name, config
                                   "nn.tabulate(module, key, compute_flops=True)(x)"), case)
 
     built = adapter(target_name).build(case.kind.name, case.values, case.inputs())
-    module = built.obj
+    module = built.module
     xs = tuple(jax.ShapeDtypeStruct(i.shape, jax.numpy.dtype(i.dtype)) for i in built.inputs)
-    variables = jax.eval_shape(lambda key, *a: module.init(key, *a, **built.kwargs), jax.random.key(0), *xs)
+    variables = jax.eval_shape(lambda key, *a: module.init(key, *a, **built.call_kwargs), jax.random.key(0), *xs)
     by_collection = {c: _elements(v) for c, v in variables.items()}
     assert run.error is None and run.warnings == []
     assert run.extra == {f"total {c}": n for c, n in sorted(by_collection.items())}
     assert run.figures["params"] == sum(by_collection.values())  # 'Total Parameters' is every collection
-    assert by_collection["params"] == _elements(built.extra["params"])
+    assert by_collection["params"] == _elements(built.variables["params"])
     # the root row's flops: XLA's cost of the whole forward pass, as jit(apply).lower() costs it
     forward = jax.jit(lambda v, *a: built.invoke(lambda *b, **k: module.apply(v, *b, **k), a))
     assert run.figures["compute"] == int(forward.lower(variables, *xs).cost_analysis()["flops"])
@@ -165,7 +165,7 @@ def test_nnx_tabulate_gives_nnx_own_totals(target_name, config):
         pytest.xfail(f"nnx.tabulate raises on nnx.RNN: {run.error}")
 
     built = adapter(target_name).build(case.kind.name, case.values, case.inputs())
-    model = built.obj
+    model = built.module
     params, stats = _elements(nnx.state(model, nnx.Param)), _elements(nnx.state(model, nnx.BatchStat))
     assert run.error is None and run.warnings == []
     assert run.extra == {"total Param": params, **({"total BatchStat": stats} if stats else {})}

@@ -129,7 +129,7 @@ def test_ptflops_counts_trainable_parameters_only_as_it_says():
     from paramspec.frameworks import adapter
 
     case = resolve_case(config)
-    model = adapter("torch").build(case.kind.name, case.values, case.inputs(), materialize=True).obj
+    model = adapter("torch").build(case.kind.name, case.values, case.inputs(), materialize=True).module
     assert q.canonical - q.got == sum(p.numel() for p in model.layer1.parameters())
 
 

@@ -125,11 +125,11 @@ def linen_tabulate(tool: Tool, case, freeze=()) -> ToolRun:
     if _refuse_freeze(run, freeze):
         return run
     built = adapter("flax-linen").build(case.kind.name, case.values, case.inputs())
-    params = built.extra.get("params", {}) if built.extra else {}
+    params = built.variables.get("params", {}) if built.variables else {}
     run.truth = {"root": sum(int(x.size) for x in params.values() if hasattr(x, "size"))}
     xs = _zeros(built.inputs)
     text = attempt(run, lambda: built.invoke(
-        nn.tabulate(built.obj, jax.random.key(0), compute_flops=True, console_kwargs=CONSOLE), xs))
+        nn.tabulate(built.module, jax.random.key(0), compute_flops=True, console_kwargs=CONSOLE), xs))
     return _fill(run, text)
 
 
@@ -189,7 +189,7 @@ def nnx_tabulate(tool: Tool, case, freeze=()) -> ToolRun:
     if _refuse_freeze(run, freeze):
         return run
     built = adapter("flax-nnx").build(case.kind.name, case.values, case.inputs())
-    model = built.obj
+    model = built.module
     node_dict = nnx.graph.get_node_impl(model).node_dict(model)
     run.truth = {"root": sum(int(v.get_value().size) for v in node_dict.values() if isinstance(v, nnx.Param))}
     concrete(model)

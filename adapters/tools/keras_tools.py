@@ -75,7 +75,7 @@ def prepare(case, freeze: tuple[str, ...]) -> tuple[Any, Any, dict[str, int]]:
     """The built layer (abstract), with ``freeze`` applied, the build, and the true count
     the spec cannot know (``frozen``)."""
     built = adapter(target_name()).build(case.kind.name, case.values, case.inputs())
-    layer = built.obj
+    layer = built.module
     before = _elements(layer.trainable_weights)
     for name in freeze:
         sublayer(layer, name).trainable = False

@@ -36,7 +36,7 @@ def prepare(case, freeze: tuple[str, ...]) -> tuple[nn.Module, tuple, Any, dict[
 
     with zero_init():  # the tools read shapes, not values: no random draws (adapters/torch_adapter.py)
         built = adapter("torch").build(case.kind.name, case.values, case.inputs(), materialize=True)
-    module: nn.Module = built.obj.eval()
+    module: nn.Module = built.module.eval()
     for name in freeze:
         module.get_submodule(name).requires_grad_(False)
     g = torch.Generator().manual_seed(0)
@@ -97,7 +97,7 @@ def torchinfo(tool: Tool, case, freeze=()) -> ToolRun:
     import torchinfo as ti
 
     run, module, xs, built = _start(tool, case, freeze)
-    s = _attempt(run, lambda: ti.summary(module, input_data=list(xs), verbose=0, **built.kwargs))
+    s = _attempt(run, lambda: ti.summary(module, input_data=list(xs), verbose=0, **built.call_kwargs))
     if s is not None:
         run.figures = {"params": int(s.total_params), "compute": int(s.total_mult_adds)}
         run.extra["trainable"] = int(s.trainable_params)
