@@ -85,8 +85,8 @@ def targets() -> str:
     """The targets, from frameworks.yaml: what each needs, and where its readings come from."""
     rows = []
     for fw in frameworks().values():
-        natives = "; ".join(f"`{n.name}` = `{n.formula.text}`" + ("" if n.independent else " (not independent)")
-                            for n in fw.native)
+        natives = "; ".join(f"`{n.name}` = `{n.formula.text}`"
+                            + ("" if n.independent else f" (not independent: {n.independent_why})") for n in fw.native)
         for t in fw.targets:
             env = ", ".join(f"{k}={v}" for k, v in t.env.items())
             rows.append([f"`{t.name}`", fw.name, ", ".join(t.needs) + (f" ({env})" if env else ""),
