@@ -230,8 +230,33 @@ def surfaces(work: Path) -> dict[str, Callable[[random.Random], tuple[str, Calla
             return code
         return " ".join(args)[:200], call
 
+    def build(rng):
+        """A config of a kind with a ``tensors`` bound, the variables of that bound drawn past the
+        build limit (a list's elements: an mlp's widths stay under it), counted in a framework target (the first installed one, else torch: then
+        a config under the limit ends in FrameworkUnavailable, which is a ParamspecError too)."""
+        from paramspec import count
+        from paramspec.frameworks import installed_targets
+        from paramspec.loader import load_spec
+
+        spec = load_spec()
+        kind = rng.choice([k for k in spec.kinds.values() if k.tensors is not None])
+        case = rng.choice(kind.cases)
+        cfg = dict(case.config())
+        for name in sorted(kind.tensors.names & set(kind.variables)):  # past the limit, far past it
+            big = rng.choice([spec.build_limit.tensors, 10**9, 2**62])
+            cfg[name] = [big] * len(cfg[name]) if isinstance(cfg[name], list) else big
+        where = (installed_targets() or ["torch"])[0]
+        return f"{where}: {json.dumps(cfg, default=str)[:180]}", lambda: count(cfg, framework=where)
+
+    def build_warm():  # the framework's import, untimed
+        from paramspec import count
+        from paramspec.frameworks import installed_targets
+
+        count({"kind": "Linear", "in_features": 2, "out_features": 2}, framework=(installed_targets() or ["torch"])[0])
+    build.warm = build_warm
+
     out = {"formula": formula, "spec-yaml": spec_yaml, "course": course_file, "hf-config": hf_config,
-           "config": config, "argv": argv}
+           "config": config, "argv": argv, "build": build}
     for name in FILE_SEEDS:
         if (SEEDS / name).exists():
             out["file:" + name] = file_surface(name)

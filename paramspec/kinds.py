@@ -27,6 +27,15 @@ from .frameworks import Framework
 from .variables import Variable
 
 @dataclass(frozen=True)
+class BuildLimit:
+    """How many tensors a framework build may create (spec/index.yaml: ``build_limit``)."""
+
+    tensors: int
+    why: str = ""
+    where: str = "spec/index.yaml: build_limit"
+
+
+@dataclass(frozen=True)
 class Convention:
     """A framework's own formula where it differs from the canonical one, and why."""
 
@@ -131,6 +140,7 @@ class Kind:
     terms: dict[str, Formula] = field(default_factory=dict)
     counter_rules: tuple[CounterRule, ...] = ()
     estimates: dict[str, tuple[Formula, str]] = field(default_factory=dict)  # name -> (formula, source)
+    tensors: Formula | None = None  # at most how many tensors a framework build creates (the build limit reads it)
 
     @property
     def where(self) -> str:
@@ -349,6 +359,32 @@ class Case:
     def expected_compute(self, counter: Counter | None = None, framework: str | None = None) -> ExpectedCompute:
         return self.kind.expected_compute(counter, self.values, framework)
 
+    def tensor_bound(self) -> int | None:
+        """At most how many tensors a framework build of this case creates (the kind's
+        ``tensors`` formula; None where it has none: a layer of a few tensors)."""
+        if self.kind.tensors is None:
+            return None
+        return _count(self.kind.tensors, self.kind.env(self.values), f"{self.kind.where}.tensors")
+
+    def check_buildable(self, limit: "BuildLimit") -> None:
+        """Refuse, before anything is built, a case whose build would create more tensors than
+        ``limit`` allows (a framework builds tensor by tensor, module by module, even
+        abstractly: a billion layers never return).
+
+        Raises:
+            SpecError: one line naming the case, the kind's ``tensors`` formula, its variables'
+                values and the limit, and pointing to ``-f formula``, which builds nothing.
+        """
+        n = self.tensor_bound()
+        if n is None or n <= limit.tensors:
+            return
+        env = self.kind.env(self.values)
+        names = sorted(self.kind.tensors.names & set(self.kind.variables))
+        given = ", ".join(f"{name} = {_shown(env[name])}" for name in names)
+        raise SpecError(f"a build would create up to {n:,} tensors (`{self.kind.tensors}`"
+                        + (f" with {given}" if given else "") + f"), over the limit of {limit.tensors:,} "
+                        f"({limit.where}); `-f formula` counts it without building", self.id)
+
     def config(self) -> dict[str, Any]:
         """The config as a user would write it: ``{"kind": "LSTM", "input_size": 300, ...}``
         (``{"model": "resnet", ...}`` for a model family)."""
@@ -364,7 +400,8 @@ class Spec:
     kinds: Mapping[str, Kind]  # a loader.KindTable: each kind is parsed when first used
     frameworks: dict[str, Framework]
     digest: str = ""
-    counters: dict[str, Counter] = field(default_factory=dict)  # sha256 of the spec files: records from two versions of the spec do not merge
+    counters: dict[str, Counter] = field(default_factory=dict)
+    build_limit: BuildLimit = BuildLimit(100_000)  # spec/index.yaml's
 
     def kind(self, name: Any, where: str | None = None) -> Kind:
         if isinstance(name, str) and name in self.kinds:
@@ -391,6 +428,15 @@ class Spec:
             if c.id == case_id:
                 return c
         raise SpecError(f"unknown case id {case_id!r}")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    text = str(list(value) if isinstance(value, tuple) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _count(f: Formula, env: Mapping[str, Any], where: str) -> int:

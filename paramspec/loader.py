@@ -30,7 +30,7 @@ from .errors import FormulaError, SpecError
 from .formula import Formula, parse
 from .frameworks import FILE as FRAMEWORKS_FILE, parse_counters, parse_frameworks
 from .compute import INPUT_NAMES, Counter, CounterRule, InputSpec
-from .kinds import (Case, Convention, HFMapping, Kind, NARule, Published, Requirement, Spec)
+from .kinds import (BuildLimit, Case, Convention, HFMapping, Kind, NARule, Published, Requirement, Spec)
 from .schema import schema_check
 from .variables import MISSING, Variable
 
@@ -109,6 +109,7 @@ def _parse_kind(raw: dict, file: str, group: str, counters: dict[str, Counter]) 
                              x.get("dtype", "float32"), x.get("channels_first", False))
                    for i, x in enumerate(raw.get("inputs") or []))
     macs = f(raw["macs"], "macs") if "macs" in raw else None
+    tensors = f(raw["tensors"], "tensors") if "tensors" in raw else None
     terms = {t: f(text, f"terms.{t}") for t, text in (raw.get("terms") or {}).items()}
     estimates = {e: (f(x["formula"], f"estimates.{e}"), x["source"]) for e, x in (raw.get("estimates") or {}).items()}
     compute_names = known | {"macs", *terms}
@@ -131,7 +132,8 @@ def _parse_kind(raw: dict, file: str, group: str, counters: dict[str, Counter]) 
                 helpers=helpers, presets=dict(raw.get("presets") or {}), published=published, hf=hf,
                 embedding=f(raw["embedding"], "embedding") if "embedding" in raw else None,
                 tied=f(raw["tied"], "tied") if "tied" in raw else None,
-                inputs=inputs, macs=macs, terms=terms, counter_rules=tuple(rules), estimates=estimates)
+                inputs=inputs, macs=macs, terms=terms, counter_rules=tuple(rules), estimates=estimates,
+                tensors=tensors)
     for pname in kind.presets:
         kind.resolve({"preset": pname}, f"{where}.presets.{pname}")
     for i, p in enumerate(published):
@@ -288,7 +290,18 @@ def load_spec_files(root: Path, groups: Iterable[str] = GROUPS, deep: bool = Tru
     if deep:
         for name in kinds:
             kinds[name]  # parsed and checked now
-    return Spec(root, kinds, frameworks, digest.hexdigest()[:16], counters)
+    return Spec(root, kinds, frameworks, digest.hexdigest()[:16], counters, _build_limit(index))
+
+
+def _build_limit(index: Any) -> BuildLimit:
+    raw = index.get("build_limit") if isinstance(index, dict) else None
+    where = "spec/index.yaml: build_limit"
+    if not isinstance(raw, dict) or set(raw) - {"tensors", "why"} or "tensors" not in raw:
+        raise SpecError("must be a mapping with `tensors` (a whole number) and `why`", where)
+    n = raw["tensors"]
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise SpecError(f"tensors must be a whole number of 1 or more, got {n!r}", where)
+    return BuildLimit(n, str(raw.get("why", "")), where)
 
 
 def _read(path: Path, digest: Any) -> Any:

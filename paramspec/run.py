@@ -29,7 +29,9 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
              measure: bool = False, breakdown: bool = True) -> Record:
     """Build ``case`` in a target, read it, and compare the reading with the spec.
 
-    n/a only where the spec records it and the adapter agrees. A framework error while
+    A case whose build would create more tensors than the spec's ``build_limit`` is bad input
+    (a ``SpecError``), refused before anything is built. n/a only where the spec records it
+    and the adapter agrees. A framework error while
     building or reading is a ``fail`` record (the suite goes on), or, with ``strict``, raised.
     Without ``native``, the framework's own totals are not read (nor compared): the audit,
     which fits hundreds of configs, reads them only for an entry that counts one. With
@@ -38,6 +40,7 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
     ``breakdown``, the counter's per-op table holds the matmul-like ops and the rest as one
     figure (the suite: what the comparison needs, and faster under XLA).
     """
+    case.check_buildable(spec.build_limit)  # before the framework is even imported
     t = target(target_name)
     ad = get_adapter(target_name)
     source = Source("framework", t.name, ad.version(), t.framework)

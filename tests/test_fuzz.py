@@ -32,7 +32,7 @@ SEEDS = ROOT / "tests" / "fuzz_seeds"
 def test_every_surface_keeps_the_contract_on_a_seeded_run():
     out = io.StringIO()
     results = fuzz.run(25, seed=20261123, out=out)
-    assert {"formula", "spec-yaml", "course", "hf-config", "config", "argv"} <= set(results)
+    assert {"formula", "spec-yaml", "course", "hf-config", "config", "argv", "build"} <= set(results)
     assert {f"file:{n}" for n in fuzz.FILE_SEEDS} <= set(results)
     failures = {name: r.failures for name, r in results.items() if r.failures}
     assert failures == {}, out.getvalue()
