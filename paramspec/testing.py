@@ -39,6 +39,7 @@ def assert_param_count(obj: Any, formula: str, *, counts: str = "params", **vari
             the tensors that make up the difference where they can be named, and the
             per-tensor breakdown.
     """
+    __tracebackhide__ = True  # pytest shows a failure at the caller's line, not here
     f = parse(formula, "formula")
     unknown = sorted(f.names - set(variables))
     if unknown:

@@ -61,3 +61,35 @@ def test_a_missing_variable_or_an_unbuilt_layer_is_bad_input(target_name, assert
         assert_param_count(lstm_300_128(target_name), "4 * h")
     with pytest.raises(SpecError, match="cannot read a builtins.int"):
         assert_param_count(3, "1")
+
+
+USER_TEST = """
+import torch
+
+
+def test_my_layer(assert_param_count):
+    layer = torch.nn.Linear(3, 4)
+    assert_param_count(layer, "o * i", o=4, i=3)  # the user's line: the bias is missing
+"""
+
+
+@pytest.mark.only("torch")
+def test_a_failing_assertion_points_at_the_users_line(target_name, tmp_path):
+    """pytest's report of a failed ``assert_param_count`` shows the user's test line, not
+    paramspec's internals (``__tracebackhide__``)."""
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    from importlib.metadata import entry_points
+
+    (tmp_path / "test_user.py").write_text(USER_TEST)
+    registered = any(e.name == "paramspec" for e in entry_points(group="pytest11"))  # an installed paramspec
+    plugin = [] if registered else ["-p", "paramspec.pytest_plugin"]
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin,
+                        str(tmp_path / "test_user.py")], capture_output=True, text=True, cwd=str(tmp_path),
+                       env=subprocess_env())
+    assert p.returncode == 1, p.stdout[-2000:]
+    assert '>       assert_param_count(layer, "o * i", o=4, i=3)  # the user\'s line' in p.stdout, p.stdout[-3000:]
+    assert "paramspec/testing.py" not in p.stdout and "expected 12" in p.stdout and "read 16" in p.stdout
