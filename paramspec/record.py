@@ -28,7 +28,11 @@ PASS, FAIL, NA = "pass", "fail", "n/a"
 READ = "read"  # a file's reading: nothing to compare it with
 FORMULA = "formula"  # the spec's formula value: no reading at all
 VERDICTS = (PASS, FAIL, NA, READ, FORMULA)
-PARTS = ("params", "flops")  # a record's parts, each with its own verdict: parameters and state; compute
+PARTS = ("params", "flops", "training")  # the parts with a verdict of their own: parameters and state; compute; training
+# The typed parts beside the quantities, by the record's attribute (and JSON key), and where each
+# type lives: a module adds a part by adding itself here, never by a new path.
+PART_TYPES = {"compute": "paramspec.record:Compute", "training": "paramspec.training:Training",
+              "quantization": "paramspec.files.quantization:Quantization"}
 
 
 @dataclass
@@ -126,6 +130,8 @@ class Record:
     notes: list[str] = field(default_factory=list)
     state_known: bool = True
     compute: "Compute | None" = None  # one forward pass: the spec's MACs and a counter's reading, judged
+    training: "Any | None" = None  # a training step: its compute and memory (paramspec.training.Training)
+    quantization: "Any | None" = None  # a quantized file's method and storage (paramspec.files.quantization)
 
     # ------------------------------------------------------------------ reading it
     @property
@@ -179,8 +185,9 @@ class Record:
             raise ValueError(f"no part {part!r}: one of {', '.join(PARTS)}")
         if self.verdict in (NA, READ, FORMULA):
             return self.verdict
-        if part == "flops":
-            return None if self.compute is None else self.compute.verdict
+        if part in ("flops", "training"):
+            p = self.compute if part == "flops" else self.training
+            return None if p is None else p.verdict
         qs = list(self.quantities.values())
         return FAIL if not qs or any(q.agrees is False for q in qs) else PASS
 
@@ -188,8 +195,10 @@ class Record:
     def all_problems(self) -> list[str]:
         """The parameter count's problems, then each part's, rendered from their values."""
         out = list(self.problems)
-        if self.compute is not None and self.verdict not in (NA, READ, FORMULA):
-            out += self.compute.problems(self.compute.counter)
+        if self.verdict not in (NA, READ, FORMULA):
+            for p in (self.compute, self.training):
+                if p is not None:
+                    out += p.problems(p.counter)
         return out
 
     @property
@@ -281,8 +290,10 @@ class Record:
             "by_dtype": self.by_dtype, "memory": self.memory(),
             "tensors": [t.to_dict() for t in self.tensors],
         }
-        if self.compute is not None:
-            d["compute"] = self.compute.to_dict()
+        for name in PART_TYPES:
+            part = getattr(self, name)
+            if part is not None:
+                d[name] = part.to_dict()
         if tree_depth:
             d["tree"] = [n.to_dict(self.separator) for n in self.tree(tree_depth)]
         return d
@@ -296,7 +307,7 @@ class Record:
             reason=d.get("reason", ""), problems=list(d.get("problems") or []), built=d.get("built", ""),
             tensors=[Tensor.from_dict(t) for t in d.get("tensors") or []], notes=list(d.get("notes") or []),
             state_known=d.get("state_known", True),
-            compute=Compute.from_dict(d["compute"]) if d.get("compute") else None)
+            **{name: part_type(name).from_dict(d[name]) for name in PART_TYPES if d.get(name)})
 
     def explain(self) -> str:
         """A failure message: case, source and version, expected vs got, formulas, tensors."""
@@ -315,6 +326,14 @@ class Record:
             lines.append("  tensors:")
             lines.append(tensor_table(self.tensors, indent="    "))
         return "\n".join(lines)
+
+
+def part_type(name: str) -> type:
+    """The class of the part ``name`` (:data:`PART_TYPES`), imported when first needed."""
+    import importlib
+
+    module, _, cls = PART_TYPES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 class Part:
