@@ -112,7 +112,7 @@ def test_a_malformed_course_file_is_one_line_and_exit_2(tmp_path, text, needle):
 
 
 @pytest.mark.parametrize("path", COURSES, ids=lambda p: p.stem)
-def test_committed_reports_are_what_the_json_renders(path):
+def test_drift_committed_reports_are_what_the_json_renders(path):
     """docs/audits/*.md is a pure function of docs/audits/*.json; the framework envs check the JSON."""
     report = json.loads((AUDITS / f"{path.stem}.json").read_text())
     assert (AUDITS / f"{path.stem}.md").read_text() == A.markdown(report)
@@ -139,7 +139,7 @@ def _part(course_path, target):
 
 @pytest.mark.framework
 @pytest.mark.parametrize("path", COURSES, ids=lambda p: p.stem)
-def test_committed_reports_do_not_drift(target_name, path):
+def test_drift_committed_audits_are_what_each_target_reads_now(target_name, path):
     """Regenerate this target's part of each bundled course's audit; it must equal docs/audits/."""
     report = json.loads((AUDITS / f"{path.stem}.json").read_text())
     assert target_name in report["targets"], f"docs/audits/{path.stem}.json has no {target_name} column"

@@ -24,7 +24,6 @@ import hashlib
 import importlib
 import importlib.util
 import json
-import os
 import re
 import shutil
 import time
@@ -431,20 +430,16 @@ def real_tools(spec, matrix: dict, built: dict, tmp_path) -> dict:
 
 @pytest.mark.browser
 def test_the_report_in_headless_chromium(tmp_path):
-    # The torch tox env (its tools tests) sets PARAMSPEC_REQUIRE_BROWSER: there a missing browser fails, never skips.
-    required = os.environ.get("PARAMSPEC_REQUIRE_BROWSER") == "1"
-    if required:
-        import torch
-        from playwright import sync_api
-    else:
-        torch = pytest.importorskip("torch")
-        sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs `pip install playwright` "
-                                                                      "(it drives the system chromium)")
+    """Selected (the torch tox env runs it; the spec env deselects ``browser``), it needs torch,
+    playwright and Debian's chromium, and fails without them: never a skip, so no run passes
+    that did not open the page. ``bash run-tests`` installs chromium."""
+    import torch
+    from playwright import sync_api
+
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
-        if required:
-            pytest.fail("no chromium: apt-get install -y chromium (.ci/run installs it)")
-        pytest.skip("no chromium: apt-get install -y chromium")
+        pytest.fail("no chromium: `bash run-tests` installs it (or, as root, apt-get install -y chromium); "
+                    "`-m 'not browser'` deselects this test")
     from paramspec.frameworks import adapter
     from paramspec.run import run_case
 

@@ -65,7 +65,6 @@ def test_keras_summary_gives_keras_own_totals(target_name, config):
     layer = adapter(target_name).build(case.kind.name, case.values, case.inputs()).module
     total = sum(math.prod(int(d) for d in v.shape) for v in layer.weights)
     trainable = sum(math.prod(int(d) for d in v.shape) for v in layer.trainable_weights)
-    assert total == layer.count_params()
     assert run.error is None and run.warnings == []
     assert run.figures == {"params": total, "compute": None}
     assert run.extra == {"trainable": trainable, "non_trainable": total - trainable}
@@ -149,7 +148,20 @@ def test_linen_tabulate_refuses_freeze(target_name):
 
 # ------------------------------------------------------------------ flax.nnx.tabulate
 @pytest.mark.only("flax-nnx")
-@pytest.mark.parametrize("config", CASES, ids=IDS)
+def test_nnx_tabulate_raises_on_an_nnx_rnn(target_name):
+    """A fact about flax 0.12.8: nnx.tabulate cannot show the RngStream nnx.RNN passes to
+    initialize_carry; the runner reports the tool's error and no figures. When flax fixes it,
+    this fails, and LSTM joins the cases of the test below."""
+    pytest.importorskip("flax")
+    ft = _runners("flax_tools")
+    run = ft.nnx_tabulate(_tool(target_name, "flax_tools.nnx_tabulate", "nnx.tabulate(model, x, compute_flops=True)"),
+                          resolve_case(LSTM))
+    assert run.error == "TypeError: argument of type 'NoneType' is not iterable", run.error
+    assert not run.figures
+
+
+@pytest.mark.only("flax-nnx")
+@pytest.mark.parametrize("config", [c for c in CASES if c is not LSTM], ids=[i for c, i in zip(CASES, IDS) if c is not LSTM])
 def test_nnx_tabulate_gives_nnx_own_totals(target_name, config):
     pytest.importorskip("flax")
     import jax
@@ -159,11 +171,6 @@ def test_nnx_tabulate_gives_nnx_own_totals(target_name, config):
     case = resolve_case(config)
     run = ft.nnx_tabulate(_tool(target_name, "flax_tools.nnx_tabulate", "nnx.tabulate(model, x, compute_flops=True)"),
                           case)
-    if config is LSTM:  # flax 0.12.8: tabulate cannot show the RngStream RNN passes to initialize_carry
-        assert run.error == "TypeError: argument of type 'NoneType' is not iterable", run.error
-        assert not run.figures
-        pytest.xfail(f"nnx.tabulate raises on nnx.RNN: {run.error}")
-
     built = adapter(target_name).build(case.kind.name, case.values, case.inputs())
     model = built.module
     params, stats = _elements(nnx.state(model, nnx.Param)), _elements(nnx.state(model, nnx.BatchStat))

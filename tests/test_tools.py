@@ -146,8 +146,8 @@ SAMPLE = ["Linear[in128-out10]", "Conv2d[in3-out64-k3x3-pad1x1-H32-W32]", "LSTM[
 
 @pytest.mark.tools
 @pytest.mark.parametrize("tool", ["torchinfo", "thop", "ptflops", "fvcore", "calflops", "flop_counter"])
-def test_the_committed_report_is_what_the_tools_read_now(tool):
-    """A fresh run of each tool on a sample of the committed report's cases reads the same."""
+def test_drift_the_committed_report_is_what_the_tools_read_now(tool):
+    """A drift test: a fresh run of each tool on a sample of the committed report's cases reads the same."""
     from paramspec.loader import load_spec
     from paramspec.report.tools import cell
     from paramspec.tools import cases
