@@ -49,6 +49,8 @@ class Quantity:
         independent: False when ``got`` comes from the same list as another reading of it
             (agreement proves nothing; shown as ``=``).
         finding: for a tool's wrong reading, what kind of wrong (``silent zero``, ...).
+        explain: for a tool's reading that differs, how (``reads 0 where its own definition
+            gives 1,290, with no warning``).
     """
 
     got: int | None = None
@@ -58,6 +60,7 @@ class Quantity:
     why: str | None = None
     independent: bool = True
     finding: str | None = None
+    explain: str | None = None
 
     @property
     def agrees(self) -> bool | None:
@@ -84,7 +87,7 @@ class Quantity:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"got": self.got, "expected": self.expected}
-        for key in ("formula", "canonical", "why", "finding"):
+        for key in ("formula", "canonical", "why", "finding", "explain"):
             if getattr(self, key) is not None:
                 d[key] = getattr(self, key)
         if not self.independent:
@@ -94,7 +97,7 @@ class Quantity:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Quantity":
         return cls(d.get("got"), d.get("expected"), d.get("formula"), d.get("canonical"), d.get("why"),
-                   d.get("independent", True), d.get("finding"))
+                   d.get("independent", True), d.get("finding"), d.get("explain"))
 
 
 @dataclass

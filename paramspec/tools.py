@@ -269,7 +269,7 @@ def grade(tool_: Tool, case, run: ToolRun, version: str) -> Record:
             continue
         mark, finding, explain = _finding(got, expected, env, bool(run.warnings))
         rec.quantities[q] = Quantity(got, expected, formula.text, canonical, why if mark != CONVENTION else
-                                     (why or explain), finding=finding)
+                                     (why or explain), finding=finding, explain=explain)
         if finding:
             rec.verdict = FAIL
             rec.problems.append(f"{q}: {explain}")

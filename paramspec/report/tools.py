@@ -81,8 +81,7 @@ class ToolsReport:
                             "case": case, "config": r.config, "got": q.got, "expected": q.expected,
                             "formula": q.formula,
                             "difference": None if q.got is None or q.expected is None else q.got - q.expected,
-                            "explain": next((p.split(": ", 1)[1] for p in r.problems if p.startswith(name + ":")),
-                                            r.reason),
+                            "explain": q.explain or r.reason,
                             "reproduce": reproduce(col.tool, r)}
                     if key not in best or size.get(case, 0) < best[key][0]:
                         best[key] = (size.get(case, 0), item)
