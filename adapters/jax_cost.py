@@ -10,12 +10,13 @@ the total is reported as ``(unattributed)``, so the breakdown always adds up to 
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import jax
 
 from paramspec.compute import Input
-from paramspec.reading import Measurement
+from paramspec.reading import Measurement, StepMeasurement
 
 _INNER = ("jaxpr", "call_jaxpr", "fun_jaxpr", "body_jaxpr")
 # XLA's cost of one equation, by primitive, parameters and abstract inputs: the same for every
@@ -78,3 +79,64 @@ def _eqn_flops(eqn: Any, cache: dict) -> float:
         except Exception:  # an equation that will not lower alone: left to (unattributed)
             cache[key] = 0.0
     return cache[key]
+
+
+def sum_of_outputs(out: Any) -> Any:
+    """A step's scalar loss: the sum of every floating-point leaf of a forward pass's output."""
+    leaves = [x for x in jax.tree.leaves(out) if jax.numpy.issubdtype(x.dtype, jax.numpy.floating)]
+    return sum((x.sum() for x in leaves[1:]), leaves[0].sum())
+
+
+def measure_step_xla(loss: Callable[..., Any], params: Any, state: Any, inputs: tuple[Input, ...], version: str, *,
+                     input_grad: bool = False, breakdown: bool = True, optimizer: tuple[int | None, str] = (None, ""),
+                     notes: list[str] | None = None) -> StepMeasurement:
+    """XLA's cost of one training step of ``loss(params, state, *xs)`` (a scalar; every
+    argument a pytree of ShapeDtypeStructs): the forward pass alone, and ``jax.value_and_grad``
+    of it with respect to ``params`` (and the float inputs, with ``input_grad``), each lowered
+    and costed (never compiled); the backward is the step less the forward, op by op (XLA
+    costs the unoptimized lowering op by op, so the parts add up). The activations are the
+    residuals JAX keeps for the backward pass (``saved_residuals``), its parameters and state
+    excluded; the gradients, the shapes ``value_and_grad`` returns. ``optimizer``: the bytes of
+    the framework's optimizer's state, and what built it (the caller's)."""
+    from jax._src.ad_checkpoint import saved_residuals
+
+    xs = tuple(abstract(i) for i in inputs)
+    floats = tuple(k for k, i in enumerate(inputs) if jax.numpy.issubdtype(jax.numpy.dtype(i.dtype), jax.numpy.floating))
+
+    def held(params, state, *xs):  # the inputs require no gradient, unless asked
+        xs = tuple(x if input_grad and k in floats else jax.lax.stop_gradient(x) for k, x in enumerate(xs))
+        return loss(params, state, *xs)
+
+    argnums = (0, *(2 + k for k in floats)) if input_grad else 0  # params, state, then the inputs
+    forward = measure_xla(held, (params, state, *xs), version, inputs, breakdown)
+    step = measure_xla(jax.value_and_grad(held, argnums=argnums), (params, state, *xs), version, inputs, breakdown)
+    back = {op: step.by_op.get(op, 0) - forward.by_op.get(op, 0) for op in {*step.by_op, *forward.by_op}}
+    backward = Measurement("xla", version, step.total - forward.total, {op: v for op, v in back.items() if v},
+                           forward.inputs)
+    residuals = saved_residuals(held, params, state, *xs)
+    own = ("from the argument params", "from the argument state")
+    activations = sum(_nbytes(a) for a, where in residuals if not where.startswith(own))
+    grads = jax.eval_shape(jax.grad(held, argnums=0), params, state, *xs)
+    gradients = sum(_nbytes(g) for g in jax.tree.leaves(grads))
+    return StepMeasurement(forward, backward, step.total, activations, "", gradients, optimizer[0], optimizer[1],
+                           list(notes or []))
+
+
+def _nbytes(a: Any) -> int:
+    return int(math.prod(a.shape)) * jax.numpy.dtype(a.dtype).itemsize
+
+
+def optax_state_bytes(optimizer: str, params: Any) -> tuple[int | None, str]:
+    """Bytes of optax's state for ``optimizer`` (spec/training.yaml's id) over ``params``
+    (abstract: ``jax.eval_shape`` of its ``init``), or None where optax has no such optimizer."""
+    import optax
+
+    made = {"sgd": (lambda: optax.sgd(0.1), "optax.sgd(0.1)"),
+            "sgd-momentum": (lambda: optax.sgd(0.1, momentum=0.9), "optax.sgd(0.1, momentum=0.9)"),
+            "adamw": (lambda: optax.adamw(1e-3), "optax.adamw(1e-3)"),
+            "adafactor": (lambda: optax.adafactor(1e-3), "optax.adafactor(1e-3)")}
+    if optimizer not in made:
+        return None, f"optax has no {optimizer} optimizer"
+    make, text = made[optimizer]
+    state = jax.eval_shape(make().init, params)
+    return sum(_nbytes(x) for x in jax.tree.leaves(state)), f"{text} (optax {optax.__version__}), its init"

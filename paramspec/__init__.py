@@ -12,10 +12,11 @@ from .loader import load_spec
 from .reading import Source, Tensor
 from .record import Quantity, Record
 from .run import count, count_file
+from .training import TrainOptions
 
 __version__ = "0.2.0"
 
 __all__ = [
     "FileFormatError", "FormulaError", "FrameworkUnavailable", "NotApplicable", "ParamspecError", "Quantity",
-    "Record", "Source", "SpecError", "Tensor", "__version__", "count", "count_file", "load_spec",
+    "Record", "Source", "SpecError", "Tensor", "TrainOptions", "__version__", "count", "count_file", "load_spec",
 ]

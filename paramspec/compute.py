@@ -84,6 +84,7 @@ class Counter:
     why: str
     total: Formula | None = None
     api: str = ""
+    backward: Formula | None = None  # its default formula for a backward pass's matmul-like part
 
 
 @dataclass

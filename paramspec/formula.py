@@ -517,3 +517,26 @@ def _coerce(v: Any, name: str) -> Value:
 def show(v: Value) -> str:
     """Render a formula value (ints with no separators, fractions as ``a/b``)."""
     return _show(v)
+
+
+def count_at(f: Formula, env: Mapping[str, Any], where: str) -> int:
+    """``f`` evaluated as a count (a whole, non-negative number); errors name ``where``.
+
+    Raises:
+        FormulaError: it does not evaluate, or gives no whole number, or a negative one.
+    """
+    try:
+        n = f.evaluate_int(env)
+    except FormulaError as e:
+        raise e.at(where) from None
+    if n < 0:
+        raise FormulaError(f"`{f}` gives a negative count ({n})", where)
+    return n
+
+
+def truth_at(f: Formula, env: Mapping[str, Any], where: str) -> bool:
+    """``f`` evaluated as a condition; errors name ``where``."""
+    try:
+        return bool(f.evaluate(env))
+    except FormulaError as e:
+        raise e.at(where) from None

@@ -22,6 +22,11 @@ def add_parsers(sub) -> None:
     k.add_argument("--record-dir", help="write one record file per target here (default: a temporary folder)")
     k.add_argument("--quiet", action="store_true", help="do not print failure details")
     add_jobs(k, "targets")
+    k.add_argument("--train", action="store_true",
+                   help="also measure each case's training step (forward and backward, under the target's counter) "
+                        "and its memory, held to the spec's training formulas (the training matrix)")
+    k.add_argument("--input-grad", action="store_true",
+                   help="with --train: the input requires a gradient too (the first layer's input gradient counts)")
     k.add_argument("--no-flops", action="store_true",
                    help="count parameters only: do not measure each case's forward pass under the target's "
                         "compute counter (no FLOPs matrix)")
@@ -57,7 +62,11 @@ def run_check(args: argparse.Namespace) -> int:
         spec.kind(k, "--kind")
     wanted = wanted_targets(args.framework)
     record_dir = Path(args.record_dir) if args.record_dir else Path(tempfile.mkdtemp(prefix="paramspec-"))
-    jobs = [Job("check", t, record_dir / f"{t}.json", {"kinds": kinds, "measure": not args.no_flops}) for t in wanted]
+    if args.input_grad and not args.train:
+        raise SpecError("--input-grad is an option of --train")
+    train = {"input_grad": args.input_grad} if args.train else None
+    jobs = [Job("check", t, record_dir / f"{t}.json", {"kinds": kinds, "measure": not args.no_flops, "train": train})
+            for t in wanted]
     files = []
     for path in run_jobs(jobs, args.jobs):
         files.append(read_records(path))

@@ -58,7 +58,7 @@ class Job:
         return [sys.executable, "-m", "paramspec.cli.children", json.dumps(doc)]
 
 
-def check_job(target: str, out: Path, kinds: list[str], measure: bool) -> None:
+def check_job(target: str, out: Path, kinds: list[str], measure: bool, train: dict | None = None) -> None:
     """One target's ``check``: every case (or ``kinds``' cases) built, read and compared,
     written to ``out`` with the seconds it took."""
     from ..frameworks import adapter, target as get_target
@@ -66,12 +66,14 @@ def check_job(target: str, out: Path, kinds: list[str], measure: bool) -> None:
     from ..reading import Source
     from ..report.records import write_records
     from ..run import run_case
+    from ..training import TrainOptions
 
     spec = load_spec()
     ad = adapter(target)
     cases = [c for c in spec.cases() if not kinds or c.kind.name in kinds]
     t0 = time.perf_counter()
-    records = [run_case(spec, c, target, measure=measure) for c in cases]
+    options = TrainOptions(**train).checked() if train is not None else None
+    records = [run_case(spec, c, target, measure=measure, train=options) for c in cases]
     write_records(out, Source("framework", target, ad.version(), get_target(target).framework), records, spec.digest,
                   seconds=time.perf_counter() - t0)
 

@@ -32,8 +32,45 @@ def add_parser(sub) -> None:
                         "analysis, TensorFlow's profiler) at the config's input (the kind's default sizes unless it "
                         "gives batch, seq_len, height...): the per-op table, the totals and the spec's MACs; "
                         "implied when the config gives an input size")
+    t = c.add_argument_group("training", "a training step: its FLOPs (forward and backward, under the target's "
+                                         "counter), its memory by part, whether it fits, and how long a run takes")
+    t.add_argument("--train", action="store_true",
+                   help="measure one training step at the config's input (the gradient of the sum of the outputs)")
+    t.add_argument("--optimizer", metavar="NAME", help="whose state the memory holds (default adamw): "
+                                                       "sgd, sgd-momentum, adamw, adafactor, adam-8bit")
+    t.add_argument("--precision", metavar="NAME", help="fp32 (default), bf16-mixed or fp16-mixed (fp32 master copies)")
+    t.add_argument("--recompute", metavar="MODE", help="none (default), selective or full (activation recomputation)")
+    t.add_argument("--input-grad", action="store_true", help="the input requires a gradient too")
+    t.add_argument("--hardware", metavar="NAME", help="an accelerator of spec/training.yaml (H100-SXM, A100-80GB, "
+                                                      "MI300X, TPU-v5e, ...): its memory and peak FLOPS")
+    t.add_argument("--memory", type=float, metavar="GB", help="the memory to fit in, instead of the hardware's")
+    t.add_argument("--mfu", type=float, help="model FLOPs utilization in (0, 1] (default: the spec's, 0.4)")
+    t.add_argument("--tokens", type=float, help="a run of this many tokens (1e12): its time and accelerator-hours")
+    t.add_argument("--steps", type=float, help="a run of this many steps: its time and accelerator-hours")
+    t.add_argument("--step-time", type=float, metavar="SECONDS", help="a step time you measured: the MFU it implies")
     add_outputs(c, json="the record", markdown="the record")
     c.set_defaults(func=run)
+
+
+TRAIN_OPTIONS = ("optimizer", "precision", "recompute", "hardware", "memory", "mfu", "tokens", "steps", "step_time")
+
+
+def train_options(args: argparse.Namespace):
+    """``--train`` and its options as checked TrainOptions (None without --train).
+
+    Raises:
+        SpecError: an option of --train given without it, or a value it does not take.
+    """
+    from ..training import TrainOptions
+
+    given = [k for k in TRAIN_OPTIONS if getattr(args, k) is not None] + (["input_grad"] if args.input_grad else [])
+    if not args.train:
+        if given:
+            raise SpecError(f"--{given[0].replace('_', '-')} is an option of --train")
+        return None
+    values = {k: getattr(args, k) for k in TRAIN_OPTIONS if getattr(args, k) is not None}
+    values["memory_gb"] = values.pop("memory", None)
+    return TrainOptions(**{k: v for k, v in values.items() if v is not None}, input_grad=args.input_grad).checked()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
     if args.path is not None:
         if args.spec is not None or args.hf_config is not None:
             raise SpecError("give a file, or --spec, or --hf-config: one of them")
-        if args.flops or args.input:
-            raise SpecError("--flops and --input measure a forward pass: give --spec or --hf-config, not a file")
+        if args.flops or args.input or args.train:
+            raise SpecError("--flops, --input and --train measure a forward pass: give --spec or --hf-config, "
+                            "not a file")
         r = count_file(args.path)
         inputs = [args.path]
         table = lambda: file_table(r, depth)  # noqa: E731
@@ -59,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
             from ..configs import parse_config
 
             spec = {**parse_config(spec), **input_sizes(args.input)}
-        r = count(spec, framework=args.framework, where=args.hf_config or "spec", measure=True if args.flops else None)
+        train = train_options(args)
+        r = count(spec, framework=args.framework, where=args.hf_config or "spec",
+                  measure=True if args.flops else None, train=train if train is not None else False)
         inputs = [args.hf_config] if args.hf_config else []
         table = lambda: count_table(r, depth)  # noqa: E731
     write_outputs(args, {"json": lambda: json.dumps(r.to_dict(depth), indent=2, ensure_ascii=False),

@@ -79,10 +79,79 @@ def count_table(r: Record, depth: int | None = None) -> str:
     if conv:
         lines.append(f"convention: {conv} (canonical: {r.quantities['params'].canonical:,} params, "
                      f"{r.quantities['state'].canonical:,} state)")
+    lines += [f"note: {n}" for n in r.notes]
     lines += [f"DISAGREES: {p}" for p in r.all_problems]
     out += [textwrap.fill(line, width(), subsequent_indent="  ") for line in lines]
     if r.compute is not None:
         out.append(flops_text(r))
+    if r.training is not None:
+        out.append(training_text(r))
+    return "\n".join(out)
+
+
+def gb(n: float) -> str:
+    """Bytes in GB (10^9), as accelerator memory is quoted: ``80.00 GB``, ``1.2 MB``."""
+    for size, unit in ((10**12, "TB"), (10**9, "GB"), (10**6, "MB"), (10**3, "kB")):
+        if abs(n) >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{int(n)} B"
+
+
+def duration(seconds: float) -> str:
+    for size, unit in ((86400 * 365, "years"), (86400, "days"), (3600, "hours"), (60, "minutes"), (1, "s")):
+        if seconds >= size:
+            return f"{seconds / size:.2f} {unit}"
+    return f"{seconds * 1000:.3g} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.3g} µs"
+
+
+def training_text(r: Record) -> str:
+    """The training step: the answer first (the step's FLOPs, its memory and whether it fits,
+    the run's time), then the quantities against the spec, the memory by part, the estimates."""
+    t = r.training
+    o = t.options
+    head = (f"training step ({o.get('optimizer', 'adamw')}, {o.get('precision', 'fp32')}, "
+            f"{'input with' if t.input_grad else 'input without'} gradient)")
+    lines = []
+    if t.counter == "formula":
+        lines.append(f"{head}: {human(t.step_flops)} FLOPs = 2 x ({t.macs:,} forward + {t.backward_macs:,} backward "
+                     "MACs), canonical")
+    elif t.measured_step is not None:
+        lines.append(f"{head}: {t.counter_name} reads {t.measured_step:,} FLOPs (canonical 2 x ({t.macs:,} forward + "
+                     f"{t.backward_macs:,} backward MACs) = {t.step_flops:,})")
+    else:
+        lines.append(f"{head}: not measured" + (f" (n/a: {t.not_applicable})" if t.not_applicable else "")
+                     + (f" ({t.error})" if t.error else ""))
+    mem = t.memory.get("bytes", {})
+    if mem:
+        parts = " + ".join(f"{k} {gb(v)}" for k, v in mem.items() if k != "total" and v)
+        lines.append(f"memory: {parts} = {gb(mem['total'])}")
+    if t.fits:
+        f = t.fits
+        lines.append(f"fits in {f['where']}: {'yes' if f['fits'] else 'NO'}, {gb(f['total'])} of {gb(f['capacity'])} "
+                     f"({f['share']:.1%}); " + (f"{gb(f['margin'])} to spare" if f["fits"] else
+                                                f"{gb(-f['margin'])} too much"))
+    tm = t.time
+    if tm:
+        rate = f"{tm['peak_flops'] / 1e12:g} TFLOPS {tm['dtype']} ({tm['hardware']})"
+        if tm.get("mfu_from") == "--step-time":
+            lines.append(f"a step of {duration(tm['step_time'])} on {rate} is {tm['mfu']:.1%} MFU")
+        else:
+            lines.append(f"time: a step takes {duration(tm['step_time'])} at {tm['mfu']:.0%} MFU of {rate}")
+            if "seconds" in tm:
+                lines.append(f"the run: {tm['steps']:,.0f} steps, {duration(tm['seconds'])}, "
+                             f"{tm['accelerator_hours']:,.1f} accelerator-hours, {tm['total_flops']:.3g} FLOPs")
+    out = [textwrap.fill(line, width(), subsequent_indent="  ") for line in lines]
+    if t.quantities:
+        rows = [[name, _n(q.got), _n(q.expected), q.mark, q.formula or ""] for name, q in t.quantities.items()]
+        out.append(render_table(["training", "read", "spec", "", "formula"], rows, right=(1, 2)))
+    more = [f"{k}: {v}" for k, v in t.memory.get("how", {}).items()]
+    if t.convention:
+        more.append(f"counter convention: {t.convention}")
+    for name, e in t.estimates.items():
+        ratio = f", {e['ratio']:.3f} x the {'measured' if t.measured_step else 'canonical'} step" if e.get("ratio") else ""
+        more.append(f"estimate {name}: {e['value']:,.0f} FLOPs a step{ratio} ({e['source']}; `{e['formula']}`)")
+    more += [f"note: {n}" for n in t.notes]
+    out += [textwrap.fill(line, width(), subsequent_indent="  ") for line in more]
     return "\n".join(out)
 
 
@@ -115,6 +184,9 @@ def flops_text(r: Record) -> str:
     inputs = f.inputs
     tokens = math.prod(inputs[0]["shape"]) if inputs else None  # a token-id input: batch x seq_len
     for name, e in f.estimates.items():
+        if e.get("per") == "step":
+            lines.append(f"estimate {name}: {e['value']:,} a step ({e['source']}; formula: {e['formula']})")
+            continue
         per_seq = f", x {tokens:,} tokens = {e['value'] * tokens:,}" if tokens else ""
         lines.append(f"estimate {name}: {e['value']:,} a token{per_seq} ({e['source']}; formula: {e['formula']})")
     for note in f.notes:
@@ -124,14 +196,23 @@ def flops_text(r: Record) -> str:
 
 
 def tensors_table(r: Record) -> str:
+    """One row a tensor; a quantized file's weights show their logical shape beside the stored one,
+    and their logical elements as the count (quantization metadata counts none)."""
+    quantized = any(t.logical_shape is not None for t in r.tensors)
+    trainable = not quantized or not all(t.trainable for t in r.tensors)  # a quantized file: the column if it says something
     rows = []
     for t in r.tensors:
         name = t.name + (f" (= {', '.join(t.shared_with)})" if t.shared_with else "")
         note = "; ".join(x for x in (f"state ({t.why_state})" if t.why_state else "", t.packing) if x)
-        row = [name, shape_text(t.shape), t.dtype, "yes" if t.trainable else "no", f"{t.numel:,}"]
+        row = [name, shape_text(t.shape)]
+        if quantized:
+            row.append(shape_text(t.logical_shape) if t.logical_shape is not None else "")
+        row += [t.dtype] + (["yes" if t.trainable else "no"] if trainable else []) + [f"{t.numel:,}"]
         rows.append(row + [note] if r.source.type == "file" else row)
-    headers = ["name", "shape", "dtype", "trainable", "count"] + (["note"] if r.source.type == "file" else [])
-    return render_table(headers, rows, right=(4,))
+    headers = (["name", "stored shape", "logical shape"] if quantized else ["name", "shape"]) + ["dtype"]
+    headers += (["trainable"] if trainable else []) + ["count"]
+    headers += ["note"] if r.source.type == "file" else []
+    return render_table(headers, rows, right=(len(headers) - 2 if r.source.type == "file" else len(headers) - 1,))
 
 
 def tree_table(nodes: list) -> str:
@@ -153,7 +234,11 @@ def file_table(r: Record, depth: int | None = None) -> str:
     rows = [["parameters", f"{r.params:,} ({human(r.params)}), unique; per-name sum {r.counts['per_reference']:,}"],
             ["state", state]]
     rows += [["tied", " = ".join(g)] for g in r.tied_groups]
-    rows += [[dtype, f"{d['elements']:,} elements, {human_bytes(d['bytes'])}"] for dtype, d in r.by_dtype.items()]
+    q = r.quantization
+    if q is None:
+        rows += [[dtype, f"{d['elements']:,} elements, {human_bytes(d['bytes'])}"] for dtype, d in r.by_dtype.items()]
+    else:
+        rows += _quantization_rows(q)
     m = r.memory()
     rows.append(["weights at", ", ".join(f"{k} {human_bytes(v)}" for k, v in m["weights"].items())])
     rows.append(["training", f"Adam fp32 {human_bytes(m['training_adam_fp32'])}; mixed precision "
@@ -162,6 +247,21 @@ def file_table(r: Record, depth: int | None = None) -> str:
     out.append(render_table(["", ""], rows))
     out += [f"note: {n}" for n in r.notes]
     return "\n".join(out)
+
+
+def _quantization_rows(q) -> list[list[str]]:
+    """A quantized file's rows: the method, the weights' logical elements and bytes, the
+    metadata, bits per weight, and what is stored by dtype (stored elements, not logical)."""
+    rows = [["quantization", f"{q.label}; declared in {q.declared_in}"],
+            ["quantized", f"{q.weights:,} weights, {q.weight_elements:,} logical elements, "
+                          f"{human_bytes(q.weight_bytes)} stored"],
+            ["metadata", f"{q.metadata_elements:,} elements, {human_bytes(q.metadata_bytes)}"
+                         + (" (" + "; ".join(f"{k} {v['elements']:,}" for k, v in q.metadata_kinds.items()) + ")"
+                            if q.metadata_kinds else "")]]
+    if q.bits_per_weight is not None:
+        rows.append(["bits/weight", f"{q.bits_per_weight:.3f} with the metadata, {q.value_bits:.3f} without"])
+    rows += [[f"stored {dtype}", f"{d['elements']:,} elements, {human_bytes(d['bytes'])}"] for dtype, d in q.stored.items()]
+    return rows
 
 
 def _n(v: int | None) -> str:

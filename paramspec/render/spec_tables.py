@@ -138,8 +138,21 @@ def _kinds(group: str) -> str:
             what = "n/a" if r.not_applicable else ", ".join(
                 f"{name} `{cell(f.text)}`" for name, f in (("matmul", r.matmul), ("total", r.total)) if f is not None)
             out.append(f"- counter {', '.join(r.counters)}{fws}{when}: {what} ({r.why})")
-        for name, (f, source) in kind.estimates.items():
-            out.append(f"- estimate {name}: `{cell(f.text)}` ({source})")
+        for name, (f, source, training, per) in kind.estimates.items():
+            what = ("training " if training else "") + ("a step" if per == "step" else "a token")
+            out.append(f"- estimate {name} ({what}): `{cell(f.text)}` ({source})")
+        t = kind.training
+        for part, f in (("weight gradients", t.weight), ("activation gradients", t.input),
+                        ("input gradient", t.first), ("activations (bytes)", t.activations)):
+            if f is not None:
+                out.append(f"- training {part}: `{cell(f.text)}`")
+        for r in t.rules:
+            when = f" when `{cell(r.when.text)}`" if r.when else ""
+            fws = f" ({', '.join(r.frameworks)})" if r.frameworks else ""
+            what = "n/a" if r.not_applicable else f"backward `{cell(r.backward.text)}`"
+            out.append(f"- training counter {', '.join(r.counters)}{fws}{when}: {what} ({r.why})")
+        for c in t.conventions:
+            out.append(f"- training {', '.join(c.frameworks)}: activations `{cell(c.activations.text)}` ({c.why})")
         for conv in kind.conventions:
             changed = ", ".join(f"{w} `{cell(getattr(conv, w).text)}`" for w in ("params", "state", "tied", "embedding")
                                 if getattr(conv, w) is not None)

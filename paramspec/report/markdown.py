@@ -78,6 +78,8 @@ def markdown(m: Matrix) -> str:
         out += [f"- {t}: {why} ({', '.join(f'`{c}`' for c in cases)})" for (why, t), cases in nas.items()]
     if m.measured:
         out += ["", *flops_markdown(m)]
+    if m.trained:
+        out += ["", *training_markdown(m)]
     out += ["", "## Disagreements", ""]
     fails = m.failures
     if not fails:
@@ -154,6 +156,62 @@ def flops_markdown(m: Matrix) -> list[str]:
     return out
 
 
+TRAINING_LEGEND = (
+    "Each cell is what the target's counter read of one training step's backward pass (the gradient of the sum of "
+    "the outputs, the input requiring none unless the run says so), in flops of its matmul-like ops. Backward MACs "
+    "is the spec's canonical count: weight gradients, then the gradients of the kind's intermediate activations. "
+    "✓ equals the counter's formula (2 × backward MACs unless the kind records otherwise); † a recorded convention; "
+    "✗ disagrees (the step's memory included: gradients, the framework's optimizer state, activations where the "
+    "kind has a formula); n/a: the counter cannot measure it.")
+
+
+def training_cell_text(cell: Cell | None) -> str:
+    if cell is None:
+        return "not run"
+    t, v = cell.record.training, cell.record.verdict_of("training")
+    if v is None:
+        return "-"
+    if v == NA:
+        return "n/a"
+    if t is None or t.measured_backward is None:
+        return "✗"
+    return f"{t.measured_backward:,} {t.mark}"
+
+
+def training_rows(m: Matrix) -> list[Row]:
+    return [row for row in m.rows if any(c.record.training is not None for c in row.cells.values())]
+
+
+def backward_text(row: Row) -> str:
+    t = next((c.record.training for c in row.cells.values() if c.record.training is not None), None)
+    return "?" if t is None else f"{t.backward_macs:,}"
+
+
+def training_markdown(m: Matrix) -> list[str]:
+    """The training matrix: a summary per target, the table, the counters' conventions."""
+    out = ["## Training step", "", TRAINING_LEGEND, "", "| target | pass | fail | n/a |", "| --- | ---: | ---: | ---: |"]
+    s = m.summary("training")
+    out += [f"| {t} | {s[t][PASS]} | {s[t][FAIL]} | {s[t][NA]} |" for t in m.targets]
+    out += ["", "| case | backward MACs | " + " | ".join(f"{t} (flops)" for t in m.targets) + " |",
+            "| --- | ---: | " + " | ".join("---:" for _ in m.targets) + " |"]
+    for row in training_rows(m):
+        out.append(f"| `{row.case}` | {backward_text(row)} | "
+                   + " | ".join(training_cell_text(row.cells.get(t)) for t in m.targets) + " |")
+    conventions: dict[tuple[str, str, str], list[str]] = {}
+    for row in training_rows(m):
+        for t in m.targets:
+            c = row.cells.get(t)
+            tr = c.record.training if c else None
+            if tr is not None and tr.convention and tr.verdict == PASS:
+                conventions.setdefault((row.kind, tr.counter, tr.convention), [])
+                if t not in conventions[(row.kind, tr.counter, tr.convention)]:
+                    conventions[(row.kind, tr.counter, tr.convention)].append(t)
+    if conventions:
+        out += ["", "### † Counter conventions (backward)", ""]
+        out += [f"- **{kind}**, {counter} ({', '.join(ts)}): {why}" for (kind, counter, why), ts in conventions.items()]
+    return out
+
+
 def text(m: Matrix) -> str:
     """The matrix for a terminal: one table, folded to its width, then a line per target."""
     from ..render.console import render_table
@@ -171,4 +229,12 @@ def text(m: Matrix) -> str:
         s, names = m.summary("flops"), counters(m)
         for t in m.targets:
             lines.append(f"{t:<11} {names.get(t, '-')}: {s[t][PASS]} pass, {s[t][FAIL]} fail, {s[t][NA]} n/a")
+    if m.trained:
+        rows = [[row.case, backward_text(row), *[training_cell_text(row.cells.get(t)) for t in m.targets]]
+                for row in training_rows(m)]
+        lines += ["", render_table(["case", "backward MACs", *[f"{t} flops" for t in m.targets]], rows,
+                                   right=range(1, len(m.targets) + 2)), ""]
+        s = m.summary("training")
+        for t in m.targets:
+            lines.append(f"{t:<11} training step: {s[t][PASS]} pass, {s[t][FAIL]} fail, {s[t][NA]} n/a")
     return "\n".join(lines)

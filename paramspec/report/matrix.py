@@ -50,7 +50,17 @@ class Cell:
                           "compared": c.compared, "expected": c.expected, "compares": c.compares, "macs": c.macs,
                           "counter": c.counter, "why": c.convention, "not_applicable": c.not_applicable,
                           "error": c.error, "by_op": c.by_op, "problems": c.problems(c.counter)}
-        elif v is not None:  # the case itself is n/a in this target: nothing was measured
+        t = r.training
+        if t is not None:
+            d["training"] = {"verdict": r.verdict_of("training"), "mark": t.mark, "counter": t.counter,
+                             "backward_macs": t.backward_macs, "step_flops": t.step_flops,
+                             "measured_backward": t.measured_backward, "measured_step": t.measured_step,
+                             "expected_backward": t.quantities["backward"].expected if "backward" in t.quantities
+                             else None,
+                             "quantities": {k: q.to_dict() for k, q in t.quantities.items()},
+                             "memory": t.memory.get("bytes", {}), "why": t.convention,
+                             "not_applicable": t.not_applicable, "error": t.error, "problems": t.problems(t.counter)}
+        if c is None and v is not None:  # the case itself is n/a in this target: nothing was measured
             d["flops"] = {"verdict": v, "mark": "n/a", "measured": None, "matmul": None, "compared": None,
                           "expected": None, "compares": None, "macs": None, "counter": None, "why": None,
                           "not_applicable": r.reason, "error": None, "by_op": {}, "problems": []}
@@ -92,6 +102,11 @@ class Matrix:
         return any(c.record.compute is not None for row in self.rows for c in row.cells.values())
 
     @property
+    def trained(self) -> bool:
+        """Whether any record holds a training step (the training matrix is shown then)."""
+        return any(c.record.training is not None for row in self.rows for c in row.cells.values())
+
+    @property
     def failures(self) -> list[Record]:
         return [c.record for row in self.rows for c in row.cells.values() if c.verdict == FAIL]
 
@@ -100,6 +115,7 @@ class Matrix:
 
         return {"schema_version": SCHEMA_VERSION, "targets": self.targets, "headers": self.headers,
                 "summary": self.summary(), "flops_summary": self.summary("flops") if self.measured else None,
+                "training_summary": self.summary("training") if self.trained else None,
                 "rows": [{"case": r.case, "kind": r.kind, "config": r.config, "canonical": r.canonical,
                           "macs": r.macs, "cells": {t: c.to_dict() for t, c in r.cells.items()}} for r in self.rows]}
 
