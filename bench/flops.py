@@ -37,17 +37,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import child_env, machine, targets
+from common import child_env, machine, run_child, targets
 
 CONFIG = {"model": "llama", "preset": "Llama-3.1-405B", "batch": 1, "seq_len": 2048}
 DEFAULT = ["torch", "flax-nnx"]
@@ -94,30 +89,7 @@ print(json.dumps({
 
 def run(target: str, native: bool, timeout: float = 600) -> dict:
     """One measurement in a fresh process: its JSON line, plus its wall time and peak RSS."""
-    t0 = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen([sys.executable, "-c", CHILD, target, json.dumps(CONFIG), "1" if native else "0"],
-                             stdout=subprocess.PIPE, stderr=err, text=True, env=child_env(target))
-        timer = threading.Timer(timeout, p.kill)
-        timer.start()
-        out = p.stdout.read()
-        p.stdout.close()
-        os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: the timer cannot kill a reused pid
-        timer.cancel()
-        _, status, usage = os.wait4(p.pid, 0)  # this child's own rusage (RUSAGE_CHILDREN keeps the largest child)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - t0
-        err.seek(0)
-        errors = err.read()
-    if p.returncode != 0:
-        why = f"killed after {timeout:.0f} s" if p.returncode == -9 else (errors.strip().splitlines() or ["?"])[-1]
-        return {"error": why, "wall": wall}
-    r = json.loads(out.strip().splitlines()[-1])
-    r["wall"] = wall
-    r["maxrss_mb"] = usage.ru_maxrss / 1024  # kB on Linux
-    # VmHWM is the child's own; ru_maxrss can also hold what it inherited at exec (this small process)
-    r["peak_mb"] = max(r["hwm_mb"], r["maxrss_mb"])
-    return r
+    return run_child(CHILD, [target, json.dumps(CONFIG), "1" if native else "0"], child_env(target), timeout)
 
 
 def main(argv: list[str]) -> int:

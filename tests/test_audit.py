@@ -254,3 +254,28 @@ def test_a_factory_entry_checks_your_own_layer(target_name, tmp_path):
         assert "x.bias" in part["gates"]["reason"]
     else:
         assert part["gates"]["verdict"] == "n/a" and "builds a torch object" in part["gates"]["reason"]
+
+
+TRAINING_COURSE = """
+course: training claims (seed 002 defines FLOPs for "one forward or backward pass")
+entries:
+  - {id: dense-backward, kind: Linear, formula: 2 * N * i * o, counts: backward_flops, variables: {N: batch, i: in_features, o: out_features}}
+  - {id: dense-backward-doubled, kind: Linear, formula: 4 * N * i * o, counts: backward_flops, variables: {N: batch, i: in_features, o: out_features}}
+  - {id: dense-gradients, kind: Linear, formula: 4 * (i * o + o), counts: gradients_bytes, variables: {i: in_features, o: out_features}}
+"""
+
+
+@pytest.mark.framework
+def test_a_course_can_claim_a_backward_pass_and_training_memory(target_name, tmp_path):
+    """A dense layer's backward with its input needing no gradient is its weight gradient: 2 x
+    batch x in x out flops in every counter. The author who counts the input's gradient too
+    (the "backward is twice the forward" rule) is off by that much, and the audit says so."""
+    path = tmp_path / "training.yaml"
+    path.write_text(TRAINING_COURSE)
+    part = A.audit_target(A.load_course(path), target_name)
+    assert part["dense-backward"]["verdict"] == "agrees", part["dense-backward"]
+    assert part["dense-gradients"]["verdict"] == "agrees", part["dense-gradients"]
+    assert part["dense-backward-doubled"]["verdict"] == "disagrees"
+    diff = A.parse(part["dense-backward-doubled"]["difference"])
+    for p in ({"N": 3, "i": 5, "o": 7}, {"N": 2, "i": 11, "o": 4}):
+        assert diff.evaluate_int(p) == -2 * p["N"] * p["i"] * p["o"], part["dense-backward-doubled"]

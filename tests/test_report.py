@@ -223,3 +223,34 @@ def test_the_flops_matrix_shows_each_counter_its_conventions_and_never_a_silent_
 def test_a_record_without_a_measurement_has_no_flops_table(tmp_path):
     md = markdown(merge(files(tmp_path)))
     assert "## FLOPs" not in md
+
+
+def trained(case, target, backward, expected, counter="flop_counter"):
+    """A record with a training part (synthetic: the format, the training matrix and the page)."""
+    from paramspec.training import Training
+
+    r = rec(case, target, PASS, 10)
+    r.training = Training(counter=counter, counter_name=f"{counter} counter", macs=50, weight_macs=50,
+                          quantities={"backward": Quantity(backward, expected, "2 * backward_macs", 100)},
+                          memory={"bytes": {"weights": 40, "total": 40}})
+    if r.training.verdict == FAIL:
+        r.verdict = FAIL
+    return r
+
+
+def test_the_training_matrix_shows_each_step_and_its_verdict(tmp_path):
+    from paramspec.report.html import html
+
+    a = write_records(tmp_path / "torch.json", Source("framework", "torch", "torch 1.0", "torch"),
+                      [trained("K[a1]", "torch", 100, 100), trained("K[a2]", "torch", 90, 100)], DIGEST)
+    m = merge([read_records(a)])
+    assert m.trained and m.summary("training") == {"torch": {PASS: 1, FAIL: 1, NA: 0}}
+    md = markdown(m)
+    assert "## Training step" in md and "| `K[a1]` | 50 | 100 ✓ |" in md and "| `K[a2]` | 50 | 90 ✗ |" in md
+    d = m.to_dict()
+    assert d["training_summary"]["torch"][FAIL] == 1
+    cell = d["rows"][1]["cells"]["torch"]["training"]
+    assert cell["measured_backward"] == 90 and cell["expected_backward"] == 100 and cell["problems"]
+    page = html(d, None)
+    assert "training step" in page and "<span class=\"q\">step</span>90" in page
+    assert [r.case for r in m.failures] == ["K[a2]"]

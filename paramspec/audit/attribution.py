@@ -13,6 +13,15 @@ from ..record import Record
 
 
 COMPUTE_COUNTS = ("macs", "flops")
+# A training step's: its backward's MACs and FLOPs and its whole FLOPs (the counter's reading), and its
+# memory by part (bytes: the gradients, AdamW's state in the framework's own optimizer, the activations kept)
+TRAINING_COUNTS = ("backward_macs", "backward_flops", "step_flops", "gradients_bytes", "optimizer_bytes",
+                   "activations_bytes")
+
+
+def is_training(counts: str) -> bool:
+    """Whether an entry counts a training step (:data:`TRAINING_COUNTS`)."""
+    return counts in TRAINING_COUNTS
 
 
 def is_compute(counts: str, counters: Any = ()) -> bool:
@@ -24,7 +33,20 @@ def is_compute(counts: str, counters: Any = ()) -> bool:
 def counted(reading: Reading | Record, counts: str, target: str) -> int:
     """What ``reading`` counts for ``counts``: params, state, total or native:<name>; for a
     measured record, macs (the counter's matmul-like flops, halved), flops (its total) or
-    native:<counter> (its total, in the targets that measure with that counter)."""
+    native:<counter> (its total, in the targets that measure with that counter); for a
+    record with a training step, one of :data:`TRAINING_COUNTS`."""
+    if is_training(counts):
+        t = reading.training if isinstance(reading, Record) else None
+        if t is None:
+            raise NotApplicable(f"{target} has no training step (no counter)")
+        if t.not_applicable:
+            raise NotApplicable(f"{target}'s counter cannot measure the step: {t.not_applicable}")
+        name = {"backward_macs": "backward", "backward_flops": "backward", "step_flops": "step",
+                "gradients_bytes": "gradients", "optimizer_bytes": "optimizer", "activations_bytes": "activations"}[counts]
+        q = t.quantities.get(name)
+        if q is None or q.got is None:
+            raise NotApplicable(f"{target} did not measure the step's {name}" + (f" ({t.error})" if t.error else ""))
+        return q.got // 2 if counts == "backward_macs" else q.got
     if is_compute(counts, _counter_ids()):
         f = reading.compute if isinstance(reading, Record) else None
         if f is None:

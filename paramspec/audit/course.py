@@ -16,6 +16,7 @@ from ..errors import FormulaError, SpecError
 from ..formula import Formula, parse
 from ..kinds import Spec
 from ..loader import load_spec
+from .attribution import TRAINING_COUNTS
 from ..schema import schema_check
 
 DEFAULT_MAX_DEGREE = 4
@@ -49,7 +50,7 @@ class Example:
 class Entry:
     id: str
     formula: Formula | None
-    counts: str  # params | state | total | native:<name> | macs | flops | native:<counter>
+    counts: str  # params | state | total | native:<name> | macs | flops | native:<counter> | a training count
     kind: str | None  # a spec kind or model family
     factory: str | None  # "package.module:function" building the user's own layer
     variables: dict[str, str]  # author's name -> spec (or factory) variable
@@ -118,7 +119,8 @@ def load_course(path: Path | str, spec: Spec | None = None) -> Course:
                 raise FormulaError(f"`{unknown[0]}` is not one of the entry's variables "
                                    f"({', '.join(variables) or 'none'})", f"{at}.formula")
         counts = raw.get("counts", "params")
-        if counts in ("macs", "flops") or (counts.startswith("native:") and counts.split(":", 1)[1] in spec.counters):
+        if counts in ("macs", "flops", *TRAINING_COUNTS) or (counts.startswith("native:")
+                                                              and counts.split(":", 1)[1] in spec.counters):
             if kind_name is None:
                 raise SpecError(f"counts {counts}: a forward pass needs a spec kind or model (its inputs), "
                                 "not a factory", at)

@@ -14,7 +14,7 @@ from ..objects import read_object
 from ..reading import Reading
 from ..record import Record
 from ..run import count
-from .attribution import counted, explain_compute, explain_difference, is_compute
+from .attribution import TRAINING_COUNTS, counted, explain_compute, explain_difference, is_compute, is_training
 from .course import Course, Entry, spec_values
 from .examples import check_example, final_claim
 from .fit import fit_difference
@@ -49,9 +49,10 @@ class Measurer:
             return reading
         # a bad config raises SpecError before building; the native totals only where the entry counts one;
         # a forward pass only where it counts compute
-        compute = is_compute(e.counts, self.spec.counters)
+        compute, train = is_compute(e.counts, self.spec.counters), is_training(e.counts)
         return count(self.config(values), framework=self.target,
-                     native=e.counts.startswith("native:") and not compute, measure=compute, breakdown=False)
+                     native=e.counts.startswith("native:") and not compute, measure=compute, breakdown=False,
+                     train=train)
 
     def __call__(self, values: Mapping[str, int]) -> int:
         return counted(self.reading(values), self.entry.counts, self.target)
@@ -68,9 +69,11 @@ def _factory(path: str) -> Callable[..., Any]:
 def canonical_measurer(entry: Entry, spec: Spec) -> Callable[[Mapping[str, int]], int] | None:
     """The spec's canonical formula as a reader (no framework), for a kind's params, state,
     total, macs or flops (2 x macs)."""
-    if not entry.kind or entry.counts not in ("params", "state", "total", "macs", "flops"):
+    if not entry.kind or entry.counts not in ("params", "state", "total", "macs", "flops", *TRAINING_COUNTS):
         return None
     kind = spec.kinds[entry.kind]
+    if is_training(entry.counts):
+        return _canonical_training(entry, spec)
 
     def measure(values: Mapping[str, int]) -> int:
         cfg = kind.apply_preset(spec_values(entry, values))
@@ -82,6 +85,29 @@ def canonical_measurer(entry: Entry, spec: Spec) -> Callable[[Mapping[str, int]]
 
     return measure
 
+
+
+def _canonical_training(entry: Entry, spec: Spec) -> Callable[[Mapping[str, int]], int] | None:
+    """The spec's canonical figure of a training step for ``entry.counts`` (None where the spec
+    has none: the activations of a kind with no formula for them)."""
+    from ..kinds import Case
+    from ..training import expected_step, training_spec
+
+    kind = spec.kinds[entry.kind]
+    if entry.counts == "activations_bytes" and kind.training.activations is None:
+        return None
+
+    def measure(values: Mapping[str, int]) -> int:
+        resolved = kind.resolve(kind.apply_preset(spec_values(entry, values)))
+        case = Case(kind, resolved, kind.case_id(resolved))
+        if entry.counts in ("gradients_bytes", "optimizer_bytes"):
+            params = kind.expected(None, resolved).params
+            return 4 * params if entry.counts == "gradients_bytes" else \
+                training_spec().optimizers["adamw"].state_bytes([(params,)])[0]  # linear in the elements
+        e = expected_step(case)
+        return {"backward_macs": e.backward_macs, "backward_flops": 2 * e.backward_macs,
+                "step_flops": 2 * e.step_macs, "activations_bytes": e.canonical_activations}[entry.counts]
+    return measure
 
 
 def attribute(entry: Entry, measurer: Measurer, formula_points: list[dict[str, int]]) -> str:

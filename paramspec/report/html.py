@@ -299,7 +299,8 @@ def _cell_parts(cell: dict) -> dict[str, Any]:
             "state": cell.get("state"), "convention": cell.get("convention"), "reason": cell.get("reason"),
             "problems": [_fmt(p) for p in _l(cell.get("problems"))], "quantities": quantities,
             "pq": _d(quantities.get("params")), "tensors": _l(cell.get("tensors")),
-            "flops": _flops_parts(cell.get("flops"))}
+            "flops": _flops_parts(cell.get("flops")),
+            "training": cell.get("training") if isinstance(cell.get("training"), dict) else None}
 
 
 def _flops_parts(f: Any) -> dict[str, Any] | None:
@@ -412,13 +413,17 @@ def _summary(matrix: dict | None, tools: dict | None) -> str:
         headers, summary = _d(matrix.get("headers")), _d(matrix.get("summary"))
         flops = matrix.get("flops_summary")
         flops = flops if isinstance(flops, dict) else None
+        training = matrix.get("training_summary")
+        training = training if isinstance(training, dict) else None
         out.append('<table class="summary"><thead><tr><th>target</th><th>version</th><th>parameters</th>'
-                   + ("<th>FLOPs</th>" if flops is not None else "") + "<th>run</th></tr></thead><tbody>")
+                   + ("<th>FLOPs</th>" if flops is not None else "")
+                   + ("<th>training step</th>" if training is not None else "") + "<th>run</th></tr></thead><tbody>")
         for t in targets:
             h = _d(headers.get(t))
             out.append(f'<tr data-target="{_e(t)}"><td>{_e(t)}</td><td>{_e(_d(h.get("source")).get("version"))}</td>'
                        f'<td class="num">{_counts(summary.get(t))}</td>'
                        + (f'<td class="num">{_counts(flops.get(t))}</td>' if flops is not None else "")
+                       + (f'<td class="num">{_counts(training.get(t))}</td>' if training is not None else "")
                        + f'<td>{_e(h.get("created"))}</td></tr>')
         out.append("</tbody></table>")
         specs = _unique(_d(headers.get(t)).get("spec") for t in targets)
@@ -477,6 +482,37 @@ def _flops_details(f: dict) -> list[Node | None]:
     return out
 
 
+def _training_text(t: dict) -> tuple[str, str]:
+    """A cell's training line (escaped HTML): the backward's measured matmul part and its mark."""
+    verdict, mark = t.get("verdict"), t.get("mark")
+    if verdict == "n/a":
+        return "n/a", "n/a"
+    if t.get("measured_backward") is None:
+        return f"<b>{_e(mark or '✗')}</b>", mark or "✗"
+    return f"{_num(t.get('measured_backward'))} <b>{_e(mark)}</b>", str(mark)
+
+
+def _training_details(t: dict) -> list[Node | None]:
+    """The training step's details: the counter, the backward's figures, the quantities (memory
+    too), the memory by part, the problems."""
+    items = [("counter", _fmt(t.get("counter"))), ("backward MACs (canonical)", _nnum(t.get("backward_macs"))),
+             ("step FLOPs (canonical)", _nnum(t.get("step_flops"))),
+             ("step FLOPs (measured)", _nnum(t.get("measured_step"))),
+             ("why", "" if t.get("why") is None else _fmt(t.get("why"))),
+             ("n/a because", "" if t.get("not_applicable") is None else _fmt(t.get("not_applicable"))),
+             ("error", "" if t.get("error") is None else _fmt(t.get("error")))]
+    out: list[Node | None] = [_n("h4", "Training step ", _nbadge(t.get("mark"))), _ndl(items)]
+    problems = [_fmt(p) for p in _l(t.get("problems"))]
+    if problems:
+        out += [_n("h4", "Training problems"), _nul(problems)]
+    out.append(_quantities_table(_d(t.get("quantities"))))
+    memory = _d(t.get("memory"))
+    if memory:
+        out.append(_ntable("Memory (bytes)", ["part", "bytes"],
+                           [_n("tr", _n("td", _fmt(k)), _n("td n", _plain(v))) for k, v in memory.items()]))
+    return out
+
+
 def _quantities_table(quantities: dict) -> Node | None:
     rows = []
     for name, q in quantities.items():
@@ -520,6 +556,10 @@ def _matrix_cell(store: _Store, target: str, case: str, cell: Any) -> str:
     if flops is not None:
         ftext, fmark = _flops_text(flops)
         shown += f'<span class="line fl {_cls(fmark)}"><span class="q">FLOPs</span>{ftext}</span>'
+    training = c["training"]
+    if training is not None:
+        ttext, tmark = _training_text(training)
+        shown += f'<span class="line fl {_cls(tmark)}"><span class="q">step</span>{ttext}</span>'
 
     # the tooltip's lines after the first (the script adds "target · case: verdict mark")
     tip: list[list[str]] = []
@@ -537,6 +577,10 @@ def _matrix_cell(store: _Store, target: str, case: str, cell: Any) -> str:
     tip += [["problem: ", p] for p in c["problems"]]
     if flops is not None:
         tip += _flops_tip(flops)
+    if training is not None:
+        tip += [[f"training step {training.get('mark') or ''}: backward measured "
+                 f"{_plain(training.get('measured_backward'))}, expected {_plain(training.get('expected_backward'))}"]]
+        tip += [["training problem: ", _fmt(p)] for p in _l(training.get("problems"))]
 
     # the details after the heading (the script adds "target · case · verdict mark")
     r = c["reason"]
@@ -552,6 +596,8 @@ def _matrix_cell(store: _Store, target: str, case: str, cell: Any) -> str:
     details += [_quantities_table(c["quantities"]), _tensors_table(c["tensors"])]
     if flops is not None:
         details += _flops_details(flops)
+    if training is not None:
+        details += _training_details(training)
     i = store.cell(verdict, mark, tip, details)
     return (f'<td class="cell {cls}" data-target="{t}" data-mark="{_e(mark)}" data-d="{i}">'
             f"<button type=button>{shown}</button></td>")
