@@ -40,7 +40,14 @@ SEEDS = ROOT / "tests" / "fuzz_seeds"
 SECONDS, RSS_BYTES = 2.0, 2**30
 EXTREMES = [0, 1, 0x7F, 0xFF, 2**31 - 1, 2**31, 2**32 - 1, 2**63 - 1, 2**64 - 1]
 FILE_SEEDS = ["s.safetensors", "sharded/model.safetensors.index.json", "t.pt", "m.msgpack", "k.weights.h5", "k.keras",
-              "g.gguf", "o.onnx", "shapes.json"]
+              "g.gguf", "o.onnx", "shapes.json",
+              # quantized files (a seed in a folder is mutated beside its folder's config.json)
+              "gptq/model.safetensors", "awq/model.safetensors", "bnb-nf4/model.safetensors",
+              "bnb-int8/model.safetensors", "ct-w4a16/model.safetensors", "ct-fp8/model.safetensors",
+              "mxfp4/model.safetensors", "fp8-block/model.safetensors", "q.gguf", "nbits.onnx", "qdq.onnx",
+              # a quantized folder's declarations, mutated as text, the folder counted
+              "gptq/config.json", "gptq/quantize_config.json", "awq/config.json", "bnb-nf4/config.json",
+              "ct-w4a16/config.json", "fp8-block/config.json", "mxfp4/config.json"]
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
@@ -202,17 +209,20 @@ def surfaces(work: Path) -> dict[str, Callable[[random.Random], tuple[str, Calla
         seed = SEEDS / name
         data = seed.read_bytes()
 
+        declaration = name.endswith("config.json") and "/" in name  # counted through its folder
+
         def draw(rng):
-            mutated = mutate(data, rng)
-            if name.startswith("sharded/"):  # the index, beside its real shards
-                folder = work / "sharded"
+            mutated = mutate_text(data.decode(), rng).encode() if declaration else mutate(data, rng)
+            if "/" in name:  # beside its folder's other files (a sharded index's shards, a config.json), unmutated
+                folder = work / name.replace("/", "--")
                 if not folder.exists():
                     shutil.copytree(seed.parent, folder)
                 path = folder / seed.name
             else:
                 path = work / name
-            return f"{name} mutated", lambda: (path.write_bytes(mutated), count_file(path))[1]
-        draw.warm = lambda: count_file(seed)  # the seed itself: the whole path, every import
+            target = path.parent if declaration else path
+            return f"{name} mutated", lambda: (path.write_bytes(mutated), count_file(target))[1]
+        draw.warm = lambda: count_file(seed.parent if declaration else seed)  # the seed: the whole path, every import
         return draw
 
     def argv(rng):
@@ -355,7 +365,106 @@ def write_seeds() -> None:
     onnx.save(helper.make_model(graph), str(SEEDS / "o.onnx"))
     (SEEDS / "shapes.json").write_text(json.dumps([{"name": "w", "shape": [16, 4], "dtype": "float32"},
                                                    {"name": "b", "shape": [4]}]))
+    write_quantized_seeds()
     print(f"wrote {SEEDS}")
+
+
+def write_quantized_seeds() -> None:
+    """Quantized files, each written by its library where it runs on CPU, else laid out as
+    tests/test_quantized.py lays it out (GPTQ, AWQ, MXFP4: the same helpers, sources cited
+    there): a one-layer Llama, a GGUF of three quant types, ONNX MatMulNBits and QDQ."""
+    import numpy as np
+    import torch
+    from safetensors.torch import save_file
+    from transformers import BitsAndBytesConfig, LlamaConfig, LlamaForCausalLM
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_quantized as tq
+
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=64, intermediate_size=128, num_hidden_layers=1,
+                                         num_attention_heads=2, num_key_value_heads=1,
+                                         max_position_embeddings=16)).eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        for name, kw in (("bnb-nf4", dict(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True)),
+                         ("bnb-int8", dict(load_in_8bit=True))):
+            q = LlamaForCausalLM.from_pretrained(tmp, quantization_config=BitsAndBytesConfig(**kw), device_map="cpu")
+            q.save_pretrained(SEEDS / name)
+            for extra in (SEEDS / name).iterdir():
+                if extra.name not in ("model.safetensors", "config.json"):
+                    extra.unlink()
+    linears = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and n != "lm_head"}
+    qc = {"bits": 4, "group_size": 32, "desc_act": True, "sym": False, "quant_method": "gptq"}
+    tq.save_layout(SEEDS / "gptq", model, {n: tq.gptq_pack(m.weight.detach(), 4, 32, torch.arange(
+        m.in_features) // 32) for n, m in linears.items()}, qc, {"gptq_bits": "4", "gptq_group_size": "32"})
+    (SEEDS / "gptq" / "quantize_config.json").write_text(json.dumps(qc))
+    tq.save_layout(SEEDS / "awq", model, {n: tq.awq_pack(m.weight.detach(), 32, "gemm") for n, m in linears.items()},
+                   {"quant_method": "awq", "zero_point": True, "group_size": 32, "bits": 4, "version": "gemm"})
+    from compressed_tensors.compressors import ModelCompressor
+    from compressed_tensors.quantization import QuantizationConfig, apply_quantization_config, preset_name_to_scheme
+
+    for name, preset in (("ct-w4a16", "W4A16_ASYM"), ("ct-fp8", "FP8")):
+        m = LlamaForCausalLM(model.config)
+        m.load_state_dict(model.state_dict())
+        scheme = preset_name_to_scheme(preset, ["Linear"])
+        if scheme.weights.group_size:
+            scheme.weights.group_size = 32  # the seed's layers are 64 wide
+        apply_quantization_config(m, QuantizationConfig(config_groups={"g": scheme}, ignore=["lm_head"]),
+                                  show_progress=False)
+        for mod in m.modules():  # scales by the weights' range (llm-compressor's observers are not needed)
+            if hasattr(mod, "weight_scale"):
+                mod.weight_scale.data.fill_(float(mod.weight.abs().max()) / 7)
+        comp = ModelCompressor.from_pretrained_model(m)
+        comp.compress_model(m)
+        m.save_pretrained(SEEDS / name)
+        comp.update_config(SEEDS / name)
+        for extra in (SEEDS / name).iterdir():
+            if extra.name not in ("model.safetensors", "config.json"):
+                extra.unlink()
+    from transformers import FineGrainedFP8Config
+    from transformers.integrations.finegrained_fp8 import Fp8Quantize
+    from types import SimpleNamespace
+
+    fp8 = FineGrainedFP8Config(weight_block_size=[32, 32])
+    op = Fp8Quantize(SimpleNamespace(quantization_config=fp8))
+    cfg = {**fp8.to_dict(), "quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic"}
+    tq.save_layout(SEEDS / "fp8-block", model, {n: {k.rsplit(".", 1)[1]: v for k, v in op.convert(
+        {n + ".weight": m.weight.detach()}).items()} for n, m in linears.items()}, cfg)
+    (SEEDS / "mxfp4").mkdir(exist_ok=True)  # gpt-oss experts: blocks (E, rows, G, 16), scales (E, rows, G)
+    codes = torch.randint(0, 256, (2, 8, 2, 16), dtype=torch.uint8)
+    save_file({"model.layers.0.mlp.experts.down_proj_blocks": codes,
+               "model.layers.0.mlp.experts.down_proj_scales": torch.full((2, 8, 2), 120, dtype=torch.uint8),
+               "model.layers.0.mlp.experts.down_proj_bias": torch.zeros(2, 8, dtype=torch.bfloat16)},
+              str(SEEDS / "mxfp4" / "model.safetensors"))
+    (SEEDS / "mxfp4" / "config.json").write_text(json.dumps({"model_type": "gpt_oss",
+                                                            "quantization_config": {"quant_method": "mxfp4"}}))
+    import gguf
+
+    rng = np.random.default_rng(0)
+    tq.gguf_file(SEEDS / "q.gguf", {"blk.0.q4_0.weight": (rng.standard_normal((2, 64)).astype(np.float32),
+                                                          gguf.GGMLQuantizationType.Q4_0),
+                                    "blk.0.q8_0.weight": (rng.standard_normal((2, 32)).astype(np.float32),
+                                                          gguf.GGMLQuantizationType.Q8_0),
+                                    "blk.0.q4_k.weight": (rng.standard_normal((1, 256)).astype(np.float32),
+                                                          gguf.GGMLQuantizationType.Q4_K)})
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import matmul_nbits_quantizer as mnq
+    from onnxruntime.quantization.quant_utils import QuantFormat
+
+    w = rng.standard_normal((32, 8)).astype(np.float32)
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"], name="fc")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])],
+                              [numpy_helper.from_array(w, "W")])
+    base = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    for name, fmt in (("nbits.onnx", QuantFormat.QOperator), ("qdq.onnx", QuantFormat.QDQ)):
+        quant = mnq.MatMulNBitsQuantizer(onnx.ModelProto.FromString(base.SerializeToString()),
+                                         algo_config=mnq.DefaultWeightOnlyQuantConfig(block_size=16, is_symmetric=False,
+                                                                                      quant_format=fmt))
+        quant.process()
+        quant.model.save_model_to_file(str(SEEDS / name))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,9 +473,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--surface", action="append")
     p.add_argument("--write-seeds", action="store_true")
+    p.add_argument("--write-quantized-seeds", action="store_true",
+                   help="write only the quantized seeds (needs torch, transformers, bitsandbytes, "
+                        "compressed-tensors, gguf, onnx, onnxruntime)")
     args = p.parse_args(argv)
     if args.write_seeds:
         write_seeds()
+        return 0
+    if args.write_quantized_seeds:
+        SEEDS.mkdir(parents=True, exist_ok=True)
+        write_quantized_seeds()
         return 0
     from common import machine  # noqa: E402 - bench/common.py
 

@@ -24,7 +24,7 @@ from .record import FAIL, NA, PASS, READ, Compute, Quantity, Record
 
 def expected_quantities(spec: Spec, case: Case, framework: str) -> dict[str, Quantity]:
     """What the spec expects ``framework`` to read for ``case``: params, state, tied,
-    embedding (where the kind has a formula) and each native total, with formulas."""
+    embedding and active (where the kind has a formula) and each native total, with formulas."""
     exp = case.expected(framework)
     qs = {
         "params": Quantity(expected=exp.params, formula=exp.params_formula, canonical=exp.canonical_params,
@@ -36,6 +36,8 @@ def expected_quantities(spec: Spec, case: Case, framework: str) -> dict[str, Qua
     }
     if exp.embedding is not None:
         qs["embedding"] = Quantity(expected=exp.embedding, formula=exp.embedding_formula)
+    if exp.active is not None:
+        qs["active"] = Quantity(expected=exp.active, formula=exp.active_formula)
     qs.update(native_quantities(spec.frameworks[framework], exp))
     return qs
 
@@ -58,7 +60,7 @@ def compare(spec: Spec, case: Case, reading: Reading, native: bool = True) -> Re
     if not native:
         qs = {k: q for k, q in qs.items() if not k.startswith("native:")}
     got: dict[str, Any] = {"params": reading.params, "state": reading.state, "tied": reading.tied,
-                           "embedding": reading.embedding}
+                           "embedding": reading.embedding, "active": reading.active}
     got.update({f"native:{k}": v for k, v in reading.native.items()})
     problems = []
     for name, q in qs.items():
@@ -68,7 +70,7 @@ def compare(spec: Spec, case: Case, reading: Reading, native: bool = True) -> Re
             problems.append(f"{_label(name)}: expected {q.expected:,} (`{q.formula}`), got {shown}")
     return Record(source=reading.source, verdict=FAIL if problems else PASS, case=case.id, kind=case.kind.name,
                   config=case.config(), quantities=qs, problems=problems, built=reading.built,
-                  tensors=list(reading.tensors), notes=list(reading.notes))
+                  tensors=list(reading.tensors), notes=[*case.notes, *reading.notes])
 
 
 def compare_compute(record: Record, case: Case, counter: Counter, m: Measurement | None,
@@ -124,4 +126,5 @@ def file_record(reading: Reading, path: str) -> Record:
     qs = {"params": Quantity(got=reading.params), "state": Quantity(got=reading.state),
           "tied": Quantity(got=counts["tied"])}
     return Record(source=reading.source, verdict=READ, config={"path": path}, quantities=qs, built=reading.built,
-                  tensors=list(reading.tensors), notes=list(reading.notes), state_known=reading.state_known)
+                  tensors=list(reading.tensors), notes=list(reading.notes), state_known=reading.state_known,
+                  quantization=getattr(reading, "quantization", None))

@@ -57,6 +57,16 @@ class Tensor:
         nbytes: bytes a file stores for it (None: not from a file).
         packing: how sub-byte values are packed (``Q8_0: blocks of 32 values in 34 bytes``).
         why_state: which marking or rule made it state, where a file says nothing itself.
+        logical_shape: a quantized weight's own shape (the model's ``(out_features,
+            in_features)``), where the file stores it packed in another ``shape`` (GPTQ's
+            ``qweight`` ``(in_features * bits / 32, out_features)`` int32).
+        quant_role: ``weight`` (a quantized weight: ``elements`` are its logical elements) or
+            ``metadata`` (scales, zero points, ``g_idx``, absmax, quant maps: they hold no weight
+            element, so ``elements`` is 0; their stored elements are the shape's product).
+        experts: the routed experts a mixture of experts' tensor holds, stacked on its first
+            axis (0: not a routed expert's), and ``top_k``, how many of them each token uses:
+            both set by the adapter from the built module (the experts' ``num_experts``, their
+            router's ``top_k``), never from a config.
     """
 
     name: str
@@ -69,27 +79,40 @@ class Tensor:
     nbytes: int | None = None
     packing: str = ""
     why_state: str = ""
+    logical_shape: tuple[int, ...] | None = None
+    quant_role: str = ""
+    experts: int = 0
+    top_k: int = 0
 
     @property
     def numel(self) -> int:
         return math.prod(self.shape) if self.elements is None else self.elements
 
+    @property
+    def active(self) -> int:
+        """Elements one token uses: all of them, or top_k of a routed tensor's experts."""
+        return self.numel * self.top_k // self.experts if self.experts else self.numel
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype,
                              "trainable": self.trainable, "numel": self.numel}
-        for key in ("shared_with", "embedding", "nbytes", "packing", "why_state"):
+        for key in ("shared_with", "embedding", "nbytes", "packing", "why_state", "quant_role", "experts", "top_k"):
             value = getattr(self, key)
             if value:
                 d[key] = list(value) if isinstance(value, tuple) else value
         if self.elements is not None:
             d["elements"] = self.elements
+        if self.logical_shape is not None:
+            d["logical_shape"] = list(self.logical_shape)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Tensor":
         return cls(d["name"], tuple(d["shape"]), d["dtype"], d["trainable"], tuple(d.get("shared_with", ())),
                    bool(d.get("embedding", False)), d.get("elements"), d.get("nbytes"), d.get("packing", ""),
-                   d.get("why_state", ""))
+                   d.get("why_state", ""),
+                   tuple(d["logical_shape"]) if d.get("logical_shape") is not None else None,
+                   d.get("quant_role", ""), d.get("experts", 0), d.get("top_k", 0))
 
 
 @dataclass
@@ -115,6 +138,35 @@ class Measurement:
     def to_dict(self) -> dict[str, Any]:
         return {"counter": self.counter, "version": self.version, "total": self.total, "by_op": dict(self.by_op),
                 "inputs": list(self.inputs), "notes": list(self.notes)}
+
+
+@dataclass
+class StepMeasurement:
+    """What a target measured of one training step (paramspec.training).
+
+    Attributes:
+        forward: the counter's reading of the step's forward pass.
+        backward: the counter's reading of the backward pass alone (torch: a counter of its
+            own around ``loss.backward()``; XLA and TensorFlow: the step's reading less the
+            forward's, op by op).
+        step_total: the counter's whole reading of the step, verbatim (forward and backward).
+        activations: bytes the framework keeps for backward (its input included, its
+            parameters not); None where it cannot tell (``activations_note`` says why).
+        gradients: bytes of the gradients of the trainable parameters.
+        optimizer: bytes of the framework's own optimizer's state, built on the parameters
+            (None: the framework has no such optimizer; ``optimizer_note`` says which was built).
+        notes: what the measuring did on the way.
+    """
+
+    forward: Measurement
+    backward: Measurement
+    step_total: int
+    activations: int | None = None
+    activations_note: str = ""
+    gradients: int | None = None
+    optimizer: int | None = None
+    optimizer_note: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -155,6 +207,12 @@ class Reading:
     @property
     def embedding(self) -> int:
         return sum(t.numel for t in self.tensors if t.trainable and t.embedding)
+
+    @property
+    def active(self) -> int:
+        """Parameters one token uses: every trainable element, but of a routed expert tensor
+        (``Tensor.experts``), its ``top_k`` experts' share."""
+        return sum(t.active for t in self.tensors if t.trainable)
 
     def named_counts(self) -> dict[str, int | None]:
         return named_counts(self.tensors, self.state_known)

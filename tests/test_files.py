@@ -87,13 +87,19 @@ def test_safetensors_single_sharded_and_hf_ties(tmp_path):
 
 
 def test_quantized_gptq_counts_logical_values(tmp_path):
-    write_safetensors(tmp_path / "model.safetensors", {"l.qweight": ("I32", [8, 16]), "l.scales": ("F16", [1, 16])})
+    """A GPTQ layer laid out as AutoGPTQ's QuantLinear registers it (qlinear_cuda_old.py): 64 inputs,
+    16 outputs, 4 bits, one group. tests/test_quantized.py has the real checks."""
+    in_f, out_f = 64, 16
+    write_safetensors(tmp_path / "model.safetensors", {"l.qweight": ("I32", [in_f * 4 // 32, out_f]),
+                                                      "l.qzeros": ("I32", [1, out_f * 4 // 32]),
+                                                      "l.scales": ("F16", [1, out_f]), "l.g_idx": ("I32", [in_f])})
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama", "quantization_config":
-                                                      {"bits": 4, "quant_method": "gptq"}}))
+                                                      {"bits": 4, "group_size": -1, "quant_method": "gptq"}}))
     r = paramspec.count_file(tmp_path / "model.safetensors")
     q = next(t for t in r.tensors if t.name == "l.qweight")
-    assert q.numel == 8 * 16 * 8 and "int32 packs 8 x int4" in q.packing
-    assert r.params == 1024 + 16
+    assert q.numel == in_f * out_f and q.logical_shape == (out_f, in_f) and "an int32 packs 8 values" in q.packing
+    assert r.params == in_f * out_f  # qzeros, scales and g_idx are quantization metadata, not parameters
+    assert r.quantization.metadata_elements == 2 + 16 + 64 and r.quantization.settings["bits"] == 4
 
 
 def test_gguf_quantized_tensors(tmp_path):

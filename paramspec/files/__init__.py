@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import yamlio
 from ..errors import FileFormatError
 from ..reading import Reading, Source, Tensor
-from . import readers, rules
+from . import ggml, quantized, readers, rules
+from .quantization import Quantization
 
-__all__ = ["read_file"]
+__all__ = ["FileReading", "read_file"]
+
+
+@dataclass
+class FileReading(Reading):
+    """A file's reading, with the quantization part of a quantized file (None otherwise)."""
+
+    quantization: Quantization | None = None
 
 
 def _hf_config(folder: Path) -> dict[str, Any]:
@@ -32,7 +41,7 @@ def _hf_config(folder: Path) -> dict[str, Any]:
 
 
 def _apply_hf(tensors: list[Tensor], ties: readers.Ties, cfg: dict[str, Any], notes: list[str]) -> list[Tensor]:
-    """Hugging Face's ties (tie_word_embeddings) and GPTQ/AWQ packing, from config.json."""
+    """Hugging Face's ties (tie_word_embeddings), from config.json."""
     if not cfg:
         return tensors
     tie = cfg.get("tie_word_embeddings", rules.HF_TIE_DEFAULT.get(cfg.get("model_type"), False))
@@ -44,13 +53,6 @@ def _apply_hf(tensors: list[Tensor], ties: readers.Ties, cfg: dict[str, Any], no
             if h is not None and e is not None and h.shape == e.shape and head not in ties:
                 ties[head] = e.name
                 notes.append(f"{head} is tied to {e.name} (config.json: tie_word_embeddings)")
-    q = cfg.get("quantization_config") or {}
-    bits = q.get("bits") if isinstance(q, dict) else None
-    if isinstance(bits, int) and bits in (2, 3, 4, 8):
-        packed = f"int32 packs {32 // bits} x int{bits} ({q.get('quant_method', 'gptq')})"
-        tensors = [dataclasses.replace(t, elements=t.numel * 32 // bits, packing=packed)
-                   if t.name.endswith((".qweight", ".qzeros")) and t.dtype == "int32" else t for t in tensors]
-        notes.append(f"{q.get('quant_method', 'quantized')} {bits}-bit: qweight/qzeros count unpacked values")
     return tensors
 
 
@@ -74,8 +76,10 @@ _FOLDER_FILES = ("model.safetensors.index.json", "model.safetensors", "pytorch_m
                  "flax_model.msgpack", "model.onnx")
 
 
-def read_file(path: str | Path) -> Reading:
-    """Read the tensors a file declares (see :func:`paramspec.count_file`).
+def read_file(path: str | Path) -> FileReading:
+    """Read the tensors a file declares (see :func:`paramspec.count_file`). A quantized file's
+    weights count their logical elements, and its quantization metadata none; the reading's
+    ``quantization`` says how (:mod:`paramspec.files.quantized`).
 
     Raises:
         FileFormatError: one line, the file and what is wrong; nothing in the file runs.
@@ -98,10 +102,14 @@ def read_file(path: str | Path) -> Reading:
                               ".msgpack, .gguf, .onnx, .json, .yaml)", where)
     state_known = True
     ties: readers.Ties = {}
+    locations: readers.Locations = {}
+    metadata: dict[str, str] = {}
+    quant: Quantization | None = None
+    checkpoint = fmt in ("safetensors (sharded)", "safetensors", "PyTorch")
     if fmt == "safetensors (sharded)":
-        tensors = readers.read_safetensors_index(p)
+        tensors = readers.read_safetensors_index(p, locations, metadata)
     elif fmt == "safetensors":
-        tensors, _meta = readers.read_safetensors(p)
+        tensors, metadata = readers.read_safetensors(p, locations)
     elif fmt == "shape list":
         tensors, ties = readers.read_shape_list(yamlio.load_path(p), where)
     elif fmt == "PyTorch":
@@ -119,11 +127,20 @@ def read_file(path: str | Path) -> Reading:
         tensors, state_known, extra = readers.read_flax_msgpack(p)
         notes += extra
     elif fmt == "GGUF":
-        tensors, extra = readers.read_gguf(p)
+        tensors, extra, quant = ggml.read_gguf(p)
         notes += extra
     else:
-        tensors = readers.read_onnx(p)
+        tensors, quant = readers.read_onnx(p)
     if not state_known:
         tensors = [dataclasses.replace(t, trainable=True, why_state="") for t in tensors]
-    tensors = _fold_ties(_apply_hf(tensors, ties, _hf_config(folder), notes), ties)
-    return Reading(Source("file", fmt), str(path), tensors, notes=notes, state_known=state_known)
+    cfg = _hf_config(folder)
+    if checkpoint:
+        tensors, quant = quantized.recognize(
+            tensors, config=cfg, quantize_config=quantized.read_quantize_config(folder), metadata=metadata,
+            small=(lambda name: readers.read_small(locations, name)) if locations else None, where=where)
+    if quant is not None:
+        notes.append(f"quantized ({quant.label}): parameters count each weight's logical elements; the "
+                     f"quantization metadata ({quant.metadata_elements:,} elements) is counted apart")
+    tensors = _fold_ties(_apply_hf(tensors, ties, cfg, notes), ties)
+    return FileReading(Source("file", fmt), str(path), tensors, notes=notes, state_known=state_known,
+                       quantization=quant)

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from ..errors import FileFormatError
-from . import rules
 from ..reading import Tensor
+from . import onnx_quant, rules
+from .quantization import Quantization
 
 MAX_HEADER = 100 * 2**20  # 100 MB: safetensors' own limit
 MAX_ELEMENTS = 2**53
@@ -96,8 +97,12 @@ def read_shape_list(data: Any, where: str) -> tuple[list[Tensor], Ties]:
 
 
 # ----------------------------------------------------------------------------- safetensors
-def read_safetensors(path: Path) -> tuple[list[Tensor], dict[str, str]]:
-    """The tensors a safetensors file declares, from its header; checked against the file."""
+Locations = dict[str, tuple[Path, int, int]]  # tensor name -> (file, offset of its data, bytes)
+
+
+def read_safetensors(path: Path, locations: Locations | None = None) -> tuple[list[Tensor], dict[str, str]]:
+    """The tensors a safetensors file declares, from its header; checked against the file.
+    ``locations``, when given, gets where each tensor's data is (for :func:`read_small`)."""
     where = str(path)
     size = path.stat().st_size
     with open(path, "rb") as f:
@@ -146,6 +151,8 @@ def read_safetensors(path: Path) -> tuple[list[Tensor], dict[str, str]]:
             raise FileFormatError(f"tensor {name!r} spans {end - begin:,} bytes but {shape} {dtype} needs {want:,}", where)
         spans.append((begin, end, name))
         out.append(_tensor(name, shape, dtype, end - begin))
+        if locations is not None:
+            locations[name] = (path, 8 + n + begin, end - begin)
     spans.sort()
     for (b1, e1, n1), (b2, e2, n2) in zip(spans, spans[1:]):
         if b2 < e1:
@@ -153,8 +160,10 @@ def read_safetensors(path: Path) -> tuple[list[Tensor], dict[str, str]]:
     return out, {str(k): str(v) for k, v in metadata.items()}
 
 
-def read_safetensors_index(path: Path) -> list[Tensor]:
-    """A sharded set: ``model.safetensors.index.json`` and the shards it names."""
+def read_safetensors_index(path: Path, locations: Locations | None = None,
+                           metadata: dict[str, str] | None = None) -> list[Tensor]:
+    """A sharded set: ``model.safetensors.index.json`` and the shards it names (``locations``
+    and ``metadata``, when given, get each tensor's place and the shards' ``__metadata__``)."""
     where = str(path)
     try:
         index = json.loads(path.read_text(encoding="utf-8"))
@@ -173,13 +182,25 @@ def read_safetensors_index(path: Path) -> list[Tensor]:
         p = path.parent / shard
         if not p.is_file():
             raise FileFormatError(f"names shard {shard!r}, which does not exist", where)
-        tensors, _ = read_safetensors(p)
+        tensors, meta = read_safetensors(p, locations)
+        if metadata is not None:
+            metadata.update(meta)
         have = {t.name for t in tensors}
         missing = sorted(set(names) - have)
         if missing:
             raise FileFormatError(f"maps {missing[0]!r} to {shard}, which does not hold it", where)
         out += tensors
     return out
+
+
+def read_small(locations: Locations, name: str, limit: int = 64 * 1024) -> bytes:
+    """The stored bytes of a small metadata tensor (a quant state, a shape): never a weight."""
+    path, offset, n = locations[name]
+    if n > limit:
+        raise FileFormatError(f"tensor {name!r} holds {n:,} bytes where a small quantization record belongs", str(path))
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(n)
 
 
 # ----------------------------------------------------------------------------- PyTorch
@@ -527,103 +548,15 @@ def read_flax_msgpack(path: Path) -> tuple[list[Tensor], bool, list[str]]:
     return out, True, notes
 
 
-# ----------------------------------------------------------------------------- GGUF
-_GGUF_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}  # fixed-size value types
-_GGUF_STRING, _GGUF_ARRAY = 8, 9
-
-
-def _check_gguf_header(f: Any, size: int, where: str) -> None:
-    """Walk a GGUF header (version, counts, every key/value and tensor info) seeking past the
-    data, and refuse any count or length that the bytes left cannot hold, before the ``gguf``
-    package sees the file: a flipped bit in a count made it allocate gigabytes."""
-    def u(n: int) -> int:
-        b = f.read(n)
-        if len(b) != n:
-            raise FileFormatError("is truncated (the GGUF header runs past the end)", where)
-        return int.from_bytes(b, "little")
-
-    def left() -> int:
-        return size - f.tell()
-
-    def skip(n: int, what: str) -> None:
-        if n > left():
-            raise FileFormatError(f"has a GGUF {what} of {n:,} bytes, more than the {left():,} left", where)
-        f.seek(n, 1)
-
-    def value(vtype: int, depth: int = 0) -> None:
-        if vtype in _GGUF_SIZES:
-            skip(_GGUF_SIZES[vtype], "value")
-        elif vtype == _GGUF_STRING:
-            skip(u(8), "string")
-        elif vtype == _GGUF_ARRAY and depth == 0:
-            item, count = u(4), u(8)
-            if item in _GGUF_SIZES:
-                skip(count * _GGUF_SIZES[item], "array")
-            elif count * 8 > left():  # strings and nested arrays: each at least 8 bytes
-                raise FileFormatError(f"has a GGUF array of {count:,} items, more than the file can hold", where)
-            else:
-                for _ in range(count):
-                    value(item, depth + 1)
-        else:
-            raise FileFormatError(f"has an unknown GGUF value type {vtype}", where)
-
-    version = u(4)
-    if version not in (2, 3):
-        raise FileFormatError(f"has GGUF version {version}; this reader knows 2 and 3", where)
-    n_tensors, n_kv = u(8), u(8)
-    if n_kv * 13 > left() or n_tensors * 24 > left():  # the smallest key/value and tensor info
-        raise FileFormatError(f"claims {n_tensors:,} tensors and {n_kv:,} keys, more than its "
-                              f"{size:,} bytes can hold", where)
-    for _ in range(n_kv):
-        skip(u(8), "key")
-        value(u(4))
-    for _ in range(n_tensors):
-        skip(u(8), "tensor name")
-        n_dims = u(4)
-        if n_dims > 8:
-            raise FileFormatError(f"has a GGUF tensor of {n_dims:,} dimensions", where)
-        skip(8 * n_dims + 4 + 8, "tensor info")
-
-
-def read_gguf(path: Path) -> tuple[list[Tensor], list[str]]:
-    """A GGUF file through the ``gguf`` package (memory-mapped; tensor infos only)."""
-    where = str(path)
-    try:
-        import gguf
-    except ImportError:
-        raise FileFormatError("reading GGUF needs the gguf package: pip install gguf", where) from None
-    with open(path, "rb") as f:
-        if f.read(4) != b"GGUF":
-            raise FileFormatError("is not a GGUF file (no GGUF magic)", where)
-        _check_gguf_header(f, path.stat().st_size, where)
-    try:
-        reader = gguf.GGUFReader(str(path), "r")
-    except Exception as e:
-        raise FileFormatError(f"is not a readable GGUF file ({type(e).__name__}: {str(e)[:120]})", where) from None
-    out = []
-    notes = []
-    for t in reader.tensors:
-        qtype = gguf.GGMLQuantizationType(t.tensor_type)
-        shape = _check_shape([int(d) for d in reversed(list(t.shape))], t.name, where)
-        name = qtype.name
-        dtype = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64",
-                 "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64"}.get(name, name.lower())
-        block, type_size = gguf.GGML_QUANT_SIZES[qtype]
-        packing = "" if block == 1 else f"{name}: blocks of {block} values in {type_size} bytes"
-        out.append(_tensor(t.name, shape, dtype, int(t.n_bytes), elements=int(t.n_elements), packing=packing))
-    if any(t.packing for t in out):
-        notes.append("quantized GGUF tensors count their logical (unpacked) elements")
-    return out, notes
-
-
 # ----------------------------------------------------------------------------- ONNX
 ONNX_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 9: "bool",
                10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 16: "bfloat16", 17: "float8_e4m3fn",
                19: "float8_e5m2", 21: "uint4", 22: "int4", 23: "float4_e2m1fn"}
 
 
-def read_onnx(path: Path) -> list[Tensor]:
-    """An ONNX model's initializers (external data is not loaded)."""
+def read_onnx(path: Path) -> tuple[list[Tensor], Quantization | None]:
+    """An ONNX model's initializers (external data is not loaded), with the quantized weights
+    its nodes show (:mod:`paramspec.files.onnx_quant`)."""
     where = str(path)
     try:
         import onnx
@@ -646,4 +579,4 @@ def read_onnx(path: Path) -> list[Tensor]:
                            packing="2 values a byte" if rules.DTYPE_BYTES[dtype] < 1 else ""))
     if not out:
         raise FileFormatError("has no initializers", where)
-    return out
+    return onnx_quant.recognize(model, out, where)

@@ -11,8 +11,11 @@ mistral and qwen2); ``HF_TIED`` lists the names it ties. A file that stores both
 with equal shapes counts the pair once.
 
 Packing. Sub-byte dtypes (``int4``, ``uint4``, ``float4``; GGUF's quantized blocks) give
-their logical element count; GPTQ/AWQ ``qweight``/``qzeros`` int32 tensors hold 32/bits
-values each (bits from config.json's quantization_config).
+their logical element count. Quantized checkpoints (GPTQ, AWQ, bitsandbytes, MXFP4,
+compressed-tensors, fp8 with block scales, ONNX MatMulNBits and QDQ) are recognized by
+:mod:`paramspec.files.quantized` and :mod:`paramspec.files.onnx_quant`: each quantized weight
+gives its logical elements, and the quantization metadata (scales, zero points, ``g_idx``...)
+none.
 """
 from __future__ import annotations
 
