@@ -164,6 +164,12 @@ class Adapter:
         """
         return Built(obj)
 
+    def kinds_within(self, built: Built) -> list[tuple[str, str, dict[str, Any], str]]:
+        """The spec kinds among a user's object's layers: (path, kind, the canonical variables
+        read from the layer's own attributes, the layer as the framework shows it), outermost
+        first. The default finds none (a framework that cannot tell its layers apart)."""
+        return []
+
     def describe(self, built: Built) -> str:  # pragma: no cover - every adapter overrides it
         raise NotImplementedError
 
@@ -203,6 +209,13 @@ def ints(x: Any) -> tuple[int, ...]:
 
 
 def call_text(name: str, args: list[str], limit: int = 400) -> str:
-    """``Name(a, b=1)``, shortened to ``limit`` characters."""
+    """``Name(a, b=1)``, shortened to ``limit`` characters at an argument's end (``, ...)``)."""
     text = f"{name}({', '.join(args)})"
-    return text if len(text) <= limit else text[:limit - 4] + " ...)"
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    for arg in args:
+        if len(name) + sum(len(a) + 2 for a in kept) + len(arg) + len("(, ...)") > limit:
+            break
+        kept.append(arg)
+    return f"{name}({', '.join([*kept, '...'])})"

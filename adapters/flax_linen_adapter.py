@@ -22,18 +22,21 @@ import numpy as np
 from flax.traverse_util import flatten_dict
 
 from paramspec.errors import NotApplicable
-from paramspec.reading import Measurement, Reading, Tensor, shape_text
+from paramspec.reading import Measurement, Reading, StepMeasurement, Tensor, shape_text
 
 from .base import Adapter, Built, Input, built, call_text, channels_last, ints
 from .flax_common import conv_padding, conv_transpose_padding, pool_padding, pool_strides, shape_only_init
-from .jax_cost import abstract, measure_xla
+from .jax_cost import abstract, measure_step_xla, measure_xla, optax_state_bytes
 from .flax_linen_models import FlaxLinenModels
+from .flax_linen_vision import FlaxLinenVision
+from .flax_linen_decoders import FlaxLinenDecoders, record_routing, routed_of
 
 
 class _Variables(dict):
     """Abstract variables, plus ``embeds``: the paths of the nn.Embed modules that init called."""
 
     embeds: frozenset = frozenset()
+    routing: dict = {}  # a mixture of experts' routers and experts, recorded at init (flax_linen_decoders)
 
 
 def _concrete(x: Input) -> jax.Array:
@@ -67,10 +70,12 @@ def init_variables(module: nn.Module, inputs: tuple[Input, ...], kwargs: dict[st
     embedding tables by module type rather than by name.
     """
     embeds: set[tuple[str, ...]] = set()
+    routing: dict = {}
 
     def record(next_fun, args, kw, context):
         if isinstance(context.module, nn.Embed):
             embeds.add(tuple(context.module.path))
+        record_routing(context.module, routing)
         return next_fun(*args, **kw)
 
     def init(key, *xs):  # a fresh function each call, so jax never reuses a trace without recording
@@ -83,7 +88,7 @@ def init_variables(module: nn.Module, inputs: tuple[Input, ...], kwargs: dict[st
         with shape_only_init():
             out = jax.eval_shape(init, _KEY, *map(abstract, inputs))
     variables = _Variables(nn.meta.unbox(flax.core.unfreeze(out)))
-    variables.embeds = frozenset(embeds)
+    variables.embeds, variables.routing = frozenset(embeds), routing
     return variables
 
 
@@ -99,10 +104,12 @@ def tabulate_variables(module: nn.Module, xs: tuple[np.ndarray, ...], kwargs: di
     """
     embeds: set[tuple[str, ...]] = set()
     captured: dict[str, Any] = {}
+    routing: dict = {}
 
     def record(next_fun, args, kw, context):
         if isinstance(context.module, nn.Embed):
             embeds.add(tuple(context.module.path))
+        record_routing(context.module, routing)
         out = next_fun(*args, **kw)
         if not context.module.path:  # the root: every variable exists once its call returns
             captured["variables"] = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype),
@@ -114,7 +121,7 @@ def tabulate_variables(module: nn.Module, xs: tuple[np.ndarray, ...], kwargs: di
     if "variables" not in captured:
         raise RuntimeError("nn.tabulate's trace did not call the root module")
     variables = _Variables(nn.meta.unbox(flax.core.unfreeze(captured["variables"])))
-    variables.embeds = frozenset(embeds)
+    variables.embeds, variables.routing = frozenset(embeds), routing
     return variables, total
 
 
@@ -212,7 +219,7 @@ def _axes(n: int) -> int | tuple[int, ...]:
     return -1 if n == 1 else tuple(range(-n, 0))
 
 
-class FlaxLinenAdapter(FlaxLinenModels, Adapter):
+class FlaxLinenAdapter(FlaxLinenModels, FlaxLinenVision, FlaxLinenDecoders, Adapter):
     framework = "flax-linen"
 
     def version(self) -> str:
@@ -262,13 +269,14 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
     def read(self, built: Built, native: bool = True) -> Reading:
         variables: Mapping[str, Any] = built.variables
         embeds = getattr(variables, "embeds", frozenset())  # nn.Embed module paths, recorded at init
+        routing = getattr(variables, "routing", {})  # routers' top_k and experts' num_experts, recorded at init
         tensors: list[Tensor] = []
         for path, leaf in flatten_dict(variables).items():
             trainable = path[0] == "params"
             # nn.Embed's one param is its table, 'embedding' (flax/linen/linear.py, Embed.setup)
             embedding = trainable and path[-1] == "embedding" and tuple(path[1:-1]) in embeds
             tensors.append(Tensor("/".join(map(str, path)), tuple(leaf.shape), str(leaf.dtype), trainable,
-                                  embedding=embedding))
+                                  embedding=embedding, **routed_of(path, routing)))
         totals = {}
         if native and built.module is not None and built.inputs:  # bare variables have no module to tabulate
             total = built.native_totals.get("nn.tabulate")
@@ -293,6 +301,25 @@ class FlaxLinenAdapter(FlaxLinenModels, Adapter):
         with shape_only_init():
             return measure_xla(forward, (dict(built.variables), *map(abstract, built.inputs)), self.version(),
                                built.inputs, breakdown)
+
+    def measure_step(self, built: Built, *, optimizer: str | None = None, input_grad: bool = False,
+                     recompute: str = "none", breakdown: bool = True) -> StepMeasurement:
+        """A training step of ``module.apply`` with respect to the 'params' collection (every other
+        collection held), deterministic as the forward pass is: XLA's cost of the forward pass and
+        of its ``value_and_grad``, the residuals JAX keeps, and optax's state (flax's optimizers)."""
+        if recompute != "none":
+            raise NotApplicable(f"recompute {recompute!r} is measured in torch only; the spec's estimate gives it")
+        module, kwargs = built.module, built.call_kwargs
+        variables = dict(built.variables)
+        params, state = variables.get("params", {}), {k: v for k, v in variables.items() if k != "params"}
+
+        def forward(params, state, *xs):
+            return module.apply({"params": params, **state}, *xs, **kwargs)
+
+        with shape_only_init():
+            return measure_step_xla(forward, params, state, built.inputs, self.version(), input_grad=input_grad,
+                                    breakdown=breakdown,
+                                    optimizer=optax_state_bytes(optimizer, params) if optimizer else (None, ""))
 
     def layout(self, x: Input) -> Input:
         return channels_last(x)

@@ -1,7 +1,8 @@
 """Flax linen model families, written natively with flax.linen (channels-last, NHWC).
 
 The same architectures as torch_models.py (torchvision's ResNet, VGG and MobileNetV2;
-Hugging Face's BertModel, GPT2LMHeadModel and LlamaForCausalLM; the course's models).
+Hugging Face's BertModel and GPT2LMHeadModel; the course's models); the decoder family (``llama``)
+and the Hugging Face families after GPT-2 are in flax_linen_decoders.py.
 Submodule names follow torchvision's and Hugging Face's, with each ``nn.Sequential`` /
 ``nn.ModuleList`` index joined by an underscore (``layer1.0.conv1`` -> ``layer1_0/conv1``).
 Variables come from the adapter's ``jax.eval_shape(module.init, ...)`` on small
@@ -479,119 +480,6 @@ def _rope(x: jax.Array, theta: float = 10000.0) -> jax.Array:
     return x * jnp.cos(angles) + jnp.concatenate([-x2, x1], axis=-1) * jnp.sin(angles)
 
 
-class LlamaAttention(nn.Module, kw_only=True):
-    hidden_size: int
-    num_attention_heads: int
-    num_key_value_heads: int
-    head_dim: int
-    attention_bias: bool
-    qkv_bias: bool
-
-    @nn.compact
-    def __call__(self, x):
-        heads, kv_heads, hd = self.num_attention_heads, self.num_key_value_heads, self.head_dim
-        qkv_bias = self.attention_bias or self.qkv_bias
-        q = _heads(nn.Dense(heads * hd, use_bias=qkv_bias, name="q_proj")(x), heads)
-        k = _heads(nn.Dense(kv_heads * hd, use_bias=qkv_bias, name="k_proj")(x), kv_heads)
-        v = _heads(nn.Dense(kv_heads * hd, use_bias=qkv_bias, name="v_proj")(x), kv_heads)
-        groups = heads // kv_heads  # grouped-query attention: each kv head serves `groups` q heads
-        k, v = jnp.repeat(_rope(k), groups, axis=2), jnp.repeat(v, groups, axis=2)
-        out = _attention(_rope(q), k, v, causal=True)
-        return nn.Dense(self.hidden_size, use_bias=self.attention_bias, name="o_proj")(_merge(out))
-
-
-class LlamaMLP(nn.Module, kw_only=True):
-    hidden_size: int
-    intermediate_size: int
-    mlp_bias: bool
-
-    @nn.compact
-    def __call__(self, x):
-        gate = nn.Dense(self.intermediate_size, use_bias=self.mlp_bias, name="gate_proj")(x)
-        up = nn.Dense(self.intermediate_size, use_bias=self.mlp_bias, name="up_proj")(x)
-        return nn.Dense(self.hidden_size, use_bias=self.mlp_bias, name="down_proj")(nn.silu(gate) * up)
-
-
-class LlamaDecoderLayer(nn.Module, kw_only=True):
-    hidden_size: int
-    intermediate_size: int
-    num_attention_heads: int
-    num_key_value_heads: int
-    head_dim: int
-    attention_bias: bool
-    qkv_bias: bool
-    mlp_bias: bool
-
-    @nn.compact
-    def __call__(self, x):
-        attn = LlamaAttention(hidden_size=self.hidden_size, num_attention_heads=self.num_attention_heads,
-                              num_key_value_heads=self.num_key_value_heads, head_dim=self.head_dim,
-                              attention_bias=self.attention_bias, qkv_bias=self.qkv_bias, name="self_attn")
-        x = x + attn(nn.RMSNorm(epsilon=1e-6, name="input_layernorm")(x))
-        mlp = LlamaMLP(hidden_size=self.hidden_size, intermediate_size=self.intermediate_size,
-                       mlp_bias=self.mlp_bias, name="mlp")
-        return x + mlp(nn.RMSNorm(epsilon=1e-6, name="post_attention_layernorm")(x))
-
-
-class LlamaModel(nn.Module, kw_only=True):
-    vocab_size: int
-    hidden_size: int
-    intermediate_size: int
-    num_hidden_layers: int
-    num_attention_heads: int
-    num_key_value_heads: int
-    head_dim: int
-    attention_bias: bool
-    qkv_bias: bool
-    mlp_bias: bool
-
-    def setup(self):
-        self.embed_tokens = nn.Embed(self.vocab_size, self.hidden_size)
-        self.layers = [LlamaDecoderLayer(hidden_size=self.hidden_size, intermediate_size=self.intermediate_size,
-                                         num_attention_heads=self.num_attention_heads,
-                                         num_key_value_heads=self.num_key_value_heads, head_dim=self.head_dim,
-                                         attention_bias=self.attention_bias, qkv_bias=self.qkv_bias,
-                                         mlp_bias=self.mlp_bias)
-                       for _ in range(self.num_hidden_layers)]  # named layers_0, layers_1, ... by setup
-        self.norm = nn.RMSNorm(epsilon=1e-6)
-
-    def __call__(self, tokens):
-        x = self.embed_tokens(tokens)
-        for layer in self.layers:
-            x = layer(x)
-        return self.norm(x)
-
-
-class LlamaForCausalLM(nn.Module, kw_only=True):
-    vocab_size: int
-    hidden_size: int
-    intermediate_size: int
-    num_hidden_layers: int
-    num_attention_heads: int
-    num_key_value_heads: int | None
-    head_dim: int | None
-    attention_bias: bool
-    qkv_bias: bool
-    mlp_bias: bool
-    tie_word_embeddings: bool
-
-    def setup(self):
-        kv = self.num_key_value_heads or self.num_attention_heads
-        hd = self.head_dim or self.hidden_size // self.num_attention_heads
-        self.model = LlamaModel(vocab_size=self.vocab_size, hidden_size=self.hidden_size,
-                                intermediate_size=self.intermediate_size, num_hidden_layers=self.num_hidden_layers,
-                                num_attention_heads=self.num_attention_heads, num_key_value_heads=kv, head_dim=hd,
-                                attention_bias=self.attention_bias, qkv_bias=self.qkv_bias, mlp_bias=self.mlp_bias)
-        if not self.tie_word_embeddings:
-            self.lm_head = nn.Dense(self.vocab_size, use_bias=False)
-
-    def __call__(self, tokens):
-        h = self.model(tokens)
-        if self.tie_word_embeddings:
-            return self.model.embed_tokens.attend(h)  # the head reuses the token embedding
-        return self.lm_head(h)
-
-
 class FlaxLinenModels:
     """The model-family builders, mixed into FlaxLinenAdapter (same names in every adapter)."""
 
@@ -638,12 +526,4 @@ class FlaxLinenModels:
     def build_gpt2(self, v, x):
         m = GPT2LMHeadModel(vocab_size=v.vocab_size, n_positions=v.n_positions, n_embd=v.n_embd, n_layer=v.n_layer,
                             n_head=v.n_head, n_inner=v.n_inner, tie_word_embeddings=v.tie_word_embeddings)
-        return built(m, *x)
-
-    def build_llama(self, v, x):
-        m = LlamaForCausalLM(vocab_size=v.vocab_size, hidden_size=v.hidden_size,
-                             intermediate_size=v.intermediate_size, num_hidden_layers=v.num_hidden_layers,
-                             num_attention_heads=v.num_attention_heads, num_key_value_heads=v.num_key_value_heads,
-                             head_dim=v.head_dim, attention_bias=v.attention_bias, qkv_bias=v.qkv_bias,
-                             mlp_bias=v.mlp_bias, tie_word_embeddings=v.tie_word_embeddings)
         return built(m, *x)

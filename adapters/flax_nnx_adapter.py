@@ -19,12 +19,14 @@ import jax
 from flax import nnx
 
 from paramspec.errors import NotApplicable
-from paramspec.reading import Measurement, Reading, Tensor
+from paramspec.reading import Measurement, Reading, StepMeasurement, Tensor
 
 from .base import Adapter, Built, Input, call_text, channels_last, ints
 from .flax_common import conv_padding, conv_transpose_padding, pool_padding, pool_strides, shape_only_init
-from .jax_cost import abstract, measure_xla
+from .jax_cost import abstract, measure_step_xla, measure_xla, optax_state_bytes
 from .flax_nnx_models import FlaxNnxModels
+from .flax_nnx_vision import FlaxNnxVision
+from .flax_nnx_decoders import FlaxNnxDecoders, routed_experts
 
 
 class _FixedKeyRngs:
@@ -150,7 +152,41 @@ class _TransformerDecoderLayer(nnx.Module):
         return self.norm3(x + self.linear2(nnx.relu(self.linear1(x))))
 
 
-class FlaxNnxAdapter(FlaxNnxModels, Adapter):
+def _nnx_kind(m: Any) -> tuple[str, dict[str, Any]] | None:
+    """The spec kind of an nnx layer and its canonical (torch.nn) variables, or None."""
+    t = type(m)
+    if t is nnx.Linear:
+        return "Linear", {"in_features": m.in_features, "out_features": m.out_features, "bias": m.use_bias}
+    if t is nnx.Embed:
+        return "Embedding", {"num_embeddings": m.num_embeddings, "embedding_dim": m.features}
+    if t is nnx.Conv:
+        k = list(m.kernel_size)
+        if not 1 <= len(k) <= 3:
+            return None
+        def each(x):
+            return list(x) if isinstance(x, (tuple, list)) else [x] * len(k)
+        padding = m.padding.lower() if isinstance(m.padding, str) else m.padding
+        if not isinstance(padding, str):
+            pads = [p if isinstance(p, int) else p[0] for p in (padding if isinstance(padding, (tuple, list))
+                                                                  else [padding] * len(k))]
+            if any(not isinstance(p, int) and p[0] != p[1] for p in (padding if isinstance(padding, (tuple, list))
+                                                                      else [])):
+                return None  # asymmetric padding: no torch.nn argument says it
+            padding = pads
+        return f"Conv{len(k)}d", {"in_channels": m.in_features, "out_channels": m.out_features, "kernel_size": k,
+                                  "stride": each(m.strides), "dilation": each(m.kernel_dilation),
+                                  "groups": m.feature_group_count, "bias": m.use_bias, "padding": padding}
+    if t is nnx.LayerNorm and (m.use_scale or not m.use_bias):  # a bias without a scale: no torch.nn LayerNorm
+        return "LayerNorm", {"normalized_shape": [m.num_features], "elementwise_affine": m.use_scale,
+                             "bias": m.use_bias}
+    if t is nnx.RMSNorm:
+        return "RMSNorm", {"normalized_shape": [m.num_features], "elementwise_affine": m.use_scale}
+    if t is nnx.BatchNorm and m.use_scale == m.use_bias:
+        return "BatchNorm2d", {"num_features": m.num_features, "affine": m.use_scale}
+    return None
+
+
+class FlaxNnxAdapter(FlaxNnxModels, FlaxNnxVision, FlaxNnxDecoders, Adapter):
     framework = "flax-nnx"
 
     def version(self) -> str:
@@ -181,11 +217,12 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
         module: nnx.Module = built.module
         # the embedding Param of every nnx.Embed, by identity
         embeddings = {id(node.embedding) for _, node in nnx.iter_graph(module) if isinstance(node, nnx.Embed)}
+        routed = routed_experts(module)  # a mixture of experts' routed Params: how many experts, and top_k
         tensors: list[Tensor] = []
         for key, (var, paths) in _variables(module).items():
             x = var.get_value()
             tensors.append(Tensor(paths[0], tuple(x.shape), str(x.dtype), isinstance(var, nnx.Param),
-                                  shared_with=tuple(paths[1:]), embedding=key in embeddings))
+                                  shared_with=tuple(paths[1:]), embedding=key in embeddings, **routed.get(key, {})))
         native = {
             "nnx.Param": _size(nnx.state(module, nnx.Param)),
             "nnx.BatchStat": _size(nnx.state(module, nnx.BatchStat)),
@@ -208,6 +245,40 @@ class FlaxNnxAdapter(FlaxNnxModels, Adapter):
             return built.invoke(m, xs)
 
         return measure_xla(forward, (state, *map(abstract, built.inputs)), self.version(), built.inputs, breakdown)
+
+    def measure_step(self, built: Built, *, optimizer: str | None = None, input_grad: bool = False,
+                     recompute: str = "none", breakdown: bool = True) -> StepMeasurement:
+        """A training step of the module's call with respect to its ``nnx.Param`` state (every
+        other variable held), in eval mode as the forward pass: XLA's cost of the forward pass
+        and of its ``value_and_grad``, the residuals JAX keeps, and optax's state (flax's
+        optimizers, as ``nnx.Optimizer`` keeps it)."""
+        if recompute != "none":
+            raise NotApplicable(f"recompute {recompute!r} is measured in torch only; the spec's estimate gives it")
+        module = built.module
+        module.eval()
+        graphdef, params, state = nnx.split(module, nnx.Param, ...)
+
+        def forward(params, state, *xs):
+            m = nnx.merge(graphdef, params, state)
+            for _, node in nnx.iter_graph(m):  # built with rngs=False: a carry needs a key (its init ignores it)
+                if isinstance(node, nnx.RNN) and not node.rngs:
+                    node.rngs = _FixedKeyRngs()
+            return built.invoke(m, xs)
+
+        return measure_step_xla(forward, params, state, built.inputs, self.version(), input_grad=input_grad,
+                                breakdown=breakdown,
+                                optimizer=optax_state_bytes(optimizer, params) if optimizer else (None, ""))
+
+    def kinds_within(self, built: Built) -> list[tuple[str, str, dict[str, Any], str]]:
+        """nnx's own layers among the module's graph, their canonical variables read from their
+        attributes (an nnx.Conv of 1 to 3 spatial dimensions; padding as torch.nn takes it
+        where nnx's is one of 'SAME' / 'VALID' or symmetric integers)."""
+        out = []
+        for path, node in nnx.iter_graph(built.module):
+            found = _nnx_kind(node)
+            if found is not None:
+                out.append(("/".join(str(p) for p in path), *found, call_text(type(node).__name__, [])))
+        return sorted(out, key=lambda m: m[0].count("/"))
 
     def layout(self, x: Input) -> Input:
         return channels_last(x)

@@ -382,74 +382,6 @@ def _rotate_half(x):
     return jnp.concatenate([-x2, x1], axis=-1)
 
 
-class LlamaDecoderLayer(nnx.Module):
-    def __init__(self, *, hidden_size, intermediate_size, num_attention_heads, num_key_value_heads, head_dim,
-                 attention_bias, qkv_bias, mlp_bias, rngs):
-        d, ff, heads, kv_heads = hidden_size, intermediate_size, num_attention_heads, num_key_value_heads
-        self.num_heads, self.num_key_value_heads, self.head_dim = heads, kv_heads, head_dim
-        self.self_attn = Namespace(
-            q_proj=nnx.Linear(d, heads * head_dim, use_bias=attention_bias or qkv_bias, rngs=rngs),
-            k_proj=nnx.Linear(d, kv_heads * head_dim, use_bias=attention_bias or qkv_bias, rngs=rngs),
-            v_proj=nnx.Linear(d, kv_heads * head_dim, use_bias=attention_bias or qkv_bias, rngs=rngs),
-            o_proj=nnx.Linear(heads * head_dim, d, use_bias=attention_bias, rngs=rngs))
-        self.mlp = Namespace(gate_proj=nnx.Linear(d, ff, use_bias=mlp_bias, rngs=rngs),
-                             up_proj=nnx.Linear(d, ff, use_bias=mlp_bias, rngs=rngs),
-                             down_proj=nnx.Linear(ff, d, use_bias=mlp_bias, rngs=rngs))
-        self.input_layernorm = nnx.RMSNorm(d, epsilon=1e-6, rngs=rngs)
-        self.post_attention_layernorm = nnx.RMSNorm(d, epsilon=1e-6, rngs=rngs)
-
-    def __call__(self, x, cos, sin):
-        a, hd = self.self_attn, self.head_dim
-        h = self.input_layernorm(x)
-        q = _heads(a.q_proj(h), self.num_heads, hd)
-        k = _heads(a.k_proj(h), self.num_key_value_heads, hd)
-        v = _heads(a.v_proj(h), self.num_key_value_heads, hd)
-        q, k = q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
-        groups = self.num_heads // self.num_key_value_heads  # grouped-query attention
-        k, v = jnp.repeat(k, groups, axis=-2), jnp.repeat(v, groups, axis=-2)
-        ctx = nnx.dot_product_attention(q, k, v, mask=_causal_mask(x))
-        x = x + a.o_proj(ctx.reshape(*x.shape[:-1], -1))
-        h = self.post_attention_layernorm(x)
-        return x + self.mlp.down_proj(nnx.silu(self.mlp.gate_proj(h)) * self.mlp.up_proj(h))
-
-
-class LlamaForCausalLM(nnx.Module):
-    def __init__(self, *, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
-                 num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings, rngs,
-                 rope_theta=10000.0):
-        self.config = _config(vocab_size=vocab_size, hidden_size=hidden_size, intermediate_size=intermediate_size,
-                              num_hidden_layers=num_hidden_layers, num_attention_heads=num_attention_heads,
-                              num_key_value_heads=num_key_value_heads, head_dim=head_dim,
-                              attention_bias=attention_bias, qkv_bias=qkv_bias, mlp_bias=mlp_bias,
-                              tie_word_embeddings=tie_word_embeddings)
-        kv = num_key_value_heads or num_attention_heads
-        hd = head_dim or hidden_size // num_attention_heads
-        self.head_dim, self.rope_theta = hd, rope_theta
-        self.model = Namespace(
-            embed_tokens=nnx.Embed(vocab_size, hidden_size, rngs=rngs),
-            layers=nnx.List(LlamaDecoderLayer(hidden_size=hidden_size, intermediate_size=intermediate_size,
-                                              num_attention_heads=num_attention_heads, num_key_value_heads=kv,
-                                              head_dim=hd, attention_bias=attention_bias, qkv_bias=qkv_bias,
-                                              mlp_bias=mlp_bias, rngs=rngs)
-                            for _ in range(num_hidden_layers)),
-            norm=nnx.RMSNorm(hidden_size, epsilon=1e-6, rngs=rngs))
-        # tied: the head is the token embedding itself (embed_tokens.attend), so no second variable exists
-        self.lm_head = (None if tie_word_embeddings
-                        else nnx.Linear(hidden_size, vocab_size, use_bias=False, rngs=rngs))
-
-    def __call__(self, input_ids):  # (N, T) -> (N, T, vocab_size)
-        m = self.model
-        inv_freq = 1.0 / self.rope_theta ** (jnp.arange(0, self.head_dim, 2) / self.head_dim)
-        freqs = jnp.arange(input_ids.shape[1])[:, None] * inv_freq
-        emb = jnp.concatenate([freqs, freqs], axis=-1)[:, None, :]  # (T, 1, head_dim): broadcast over heads
-        cos, sin = jnp.cos(emb), jnp.sin(emb)
-        x = m.embed_tokens(input_ids)
-        for layer in m.layers:
-            x = layer(x, cos, sin)
-        x = m.norm(x)
-        return m.embed_tokens.attend(x) if self.lm_head is None else self.lm_head(x)
-
-
 class FlaxNnxModels:
     """The model-family builders, mixed into FlaxNnxAdapter (same names in every adapter).
 
@@ -499,10 +431,3 @@ class FlaxNnxModels:
         return Built(factory=lambda rngs: GPT2LMHeadModel(
             vocab_size=v.vocab_size, n_positions=v.n_positions, n_embd=v.n_embd, n_layer=v.n_layer, n_head=v.n_head,
             n_inner=v.n_inner, tie_word_embeddings=v.tie_word_embeddings, rngs=rngs))
-
-    def build_llama(self, v, x):
-        return Built(factory=lambda rngs: LlamaForCausalLM(
-            vocab_size=v.vocab_size, hidden_size=v.hidden_size, intermediate_size=v.intermediate_size,
-            num_hidden_layers=v.num_hidden_layers, num_attention_heads=v.num_attention_heads,
-            num_key_value_heads=v.num_key_value_heads, head_dim=v.head_dim, attention_bias=v.attention_bias,
-            qkv_bias=v.qkv_bias, mlp_bias=v.mlp_bias, tie_word_embeddings=v.tie_word_embeddings, rngs=rngs))

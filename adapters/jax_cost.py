@@ -87,14 +87,15 @@ def sum_of_outputs(out: Any) -> Any:
     return sum((x.sum() for x in leaves[1:]), leaves[0].sum())
 
 
-def measure_step_xla(loss: Callable[..., Any], params: Any, state: Any, inputs: tuple[Input, ...], version: str, *,
-                     input_grad: bool = False, breakdown: bool = True, optimizer: tuple[int | None, str] = (None, ""),
-                     notes: list[str] | None = None) -> StepMeasurement:
-    """XLA's cost of one training step of ``loss(params, state, *xs)`` (a scalar; every
-    argument a pytree of ShapeDtypeStructs): the forward pass alone, and ``jax.value_and_grad``
-    of it with respect to ``params`` (and the float inputs, with ``input_grad``), each lowered
-    and costed (never compiled); the backward is the step less the forward, op by op (XLA
-    costs the unoptimized lowering op by op, so the parts add up). The activations are the
+def measure_step_xla(forward_fn: Callable[..., Any], params: Any, state: Any, inputs: tuple[Input, ...], version: str,
+                     *, input_grad: bool = False, breakdown: bool = True,
+                     optimizer: tuple[int | None, str] = (None, ""), notes: list[str] | None = None) -> StepMeasurement:
+    """XLA's cost of one training step of ``forward_fn(params, state, *xs)`` (every argument a
+    pytree of ShapeDtypeStructs): the forward pass alone (as ``measure`` reads it), and
+    ``jax.value_and_grad`` of the sum of its outputs with respect to ``params`` (and the float
+    inputs, with ``input_grad``), each lowered and costed (never compiled). The backward is the
+    step less the forward, op by op (XLA costs the unoptimized lowering op by op, so the parts
+    add up; the loss's sum lands in the backward's non-matmul ops). The activations are the
     residuals JAX keeps for the backward pass (``saved_residuals``), its parameters and state
     excluded; the gradients, the shapes ``value_and_grad`` returns. ``optimizer``: the bytes of
     the framework's optimizer's state, and what built it (the caller's)."""
@@ -103,12 +104,15 @@ def measure_step_xla(loss: Callable[..., Any], params: Any, state: Any, inputs: 
     xs = tuple(abstract(i) for i in inputs)
     floats = tuple(k for k, i in enumerate(inputs) if jax.numpy.issubdtype(jax.numpy.dtype(i.dtype), jax.numpy.floating))
 
-    def held(params, state, *xs):  # the inputs require no gradient, unless asked
+    def run(params, state, *xs):  # the inputs require no gradient, unless asked
         xs = tuple(x if input_grad and k in floats else jax.lax.stop_gradient(x) for k, x in enumerate(xs))
-        return loss(params, state, *xs)
+        return forward_fn(params, state, *xs)
+
+    def held(params, state, *xs):
+        return sum_of_outputs(run(params, state, *xs))
 
     argnums = (0, *(2 + k for k in floats)) if input_grad else 0  # params, state, then the inputs
-    forward = measure_xla(held, (params, state, *xs), version, inputs, breakdown)
+    forward = measure_xla(run, (params, state, *xs), version, inputs, breakdown)
     step = measure_xla(jax.value_and_grad(held, argnums=argnums), (params, state, *xs), version, inputs, breakdown)
     back = {op: step.by_op.get(op, 0) - forward.by_op.get(op, 0) for op in {*step.by_op, *forward.by_op}}
     backward = Measurement("xla", version, step.total - forward.total, {op: v for op, v in back.items() if v},

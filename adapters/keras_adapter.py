@@ -19,10 +19,12 @@ import keras
 
 from paramspec.errors import NotApplicable, SpecError
 from paramspec.frameworks import frameworks
-from paramspec.reading import Measurement, Reading, Tensor, shape_text
+from paramspec.reading import Measurement, Reading, StepMeasurement, Tensor, shape_text
 
 from .base import Adapter, Built, Input, call_text, channels_last, ints
 from .keras_models import KerasModels
+from .keras_vision import KerasVision
+from .keras_decoders import KerasDecoders, routed_experts
 
 def _built(layer: Any, *inputs: Input) -> Built:
     """``layer`` built on its input's shape (``Layer.build``: variables are created, nothing runs)."""
@@ -169,7 +171,88 @@ def keras_call(layer: Any) -> str:
     return call_text(name, args)
 
 
-class KerasAdapter(KerasModels, Adapter):
+_ALLOCATED_OPTIMIZER_LIMIT = 2**26  # parameters: an optimizer built with real variables allocates a few times this
+
+
+def _keras_optimizer_state(optimizer: str, trainable: list) -> tuple[int | None, str]:
+    """Bytes of the variables Keras's own ``optimizer`` (spec/training.yaml's id) creates for
+    ``trainable`` (built in a StatelessScope: deferred, never allocated), or None where Keras
+    has no such optimizer."""
+    import math
+
+    import numpy as np
+
+    made = {"sgd": (lambda: keras.optimizers.SGD(0.1), "keras.optimizers.SGD(0.1)"),
+            "sgd-momentum": (lambda: keras.optimizers.SGD(0.1, momentum=0.9), "keras.optimizers.SGD(0.1, momentum=0.9)"),
+            "adamw": (lambda: keras.optimizers.AdamW(), "keras.optimizers.AdamW()"),
+            "adafactor": (lambda: keras.optimizers.Adafactor(), "keras.optimizers.Adafactor()")}
+    if optimizer not in made:
+        return None, f"Keras has no {optimizer} optimizer"
+    make, text = made[optimizer]
+    elements = sum(math.prod(int(d) for d in v.shape) for v in trainable)
+
+    def build(stateless: bool) -> int:
+        opt = make()  # its iteration count and learning rate: two scalars, allocated
+        if keras.backend.backend() == "tensorflow":
+            # it keys each variable by its tf.Variable, which a deferred variable does not have
+            # yet; only the keys change, not what build() creates for each variable
+            opt._var_key = id
+        try:
+            with keras.StatelessScope(initialize_variables=False) if stateless else contextlib.nullcontext():
+                opt.build(trainable)
+            return sum(math.prod(int(d) for d in v.shape) * np.dtype(v.dtype).itemsize for v in opt.variables)
+        finally:
+            keras.backend.clear_session(free_memory=False)
+
+    with without_tensorflow():
+        try:
+            total = build(stateless=True)
+        except ValueError as e:  # a variable made from a concrete value (Adafactor's placeholders)
+            if "stateless scope" not in str(e):
+                raise
+            if elements > _ALLOCATED_OPTIMIZER_LIMIT:
+                return None, (f"{text} creates some variables from concrete values, which Keras allows only "
+                              f"outside a stateless scope: built (allocated) for up to "
+                              f"{_ALLOCATED_OPTIMIZER_LIMIT:,} parameters, and this has {elements:,}")
+            total = build(stateless=False)
+            text += ", built outside a stateless scope (it creates some variables from concrete values)"
+    return total, f"{text} (keras {keras.__version__}), its build"
+
+
+def _keras_kind(layer: Any, bidirectional: bool = False) -> tuple[str, dict[str, Any]] | None:
+    """The spec kind of a built Keras layer and its canonical (torch.nn) variables, or None."""
+    L = keras.layers
+    t = type(layer)
+    if t is L.Dense and len(layer.kernel.shape) == 2:
+        return "Linear", {"in_features": int(layer.kernel.shape[0]), "out_features": layer.units,
+                          "bias": layer.use_bias}
+    if t is L.Embedding:
+        return "Embedding", {"num_embeddings": layer.input_dim, "embedding_dim": layer.output_dim}
+    convs = {L.Conv1D: "Conv1d", L.Conv2D: "Conv2d", L.Conv3D: "Conv3d"}
+    if t in convs:
+        groups = getattr(layer, "groups", 1)
+        return convs[t], {"in_channels": int(layer.kernel.shape[-2]) * groups, "out_channels": layer.filters,
+                          "kernel_size": list(layer.kernel_size), "stride": list(layer.strides),
+                          "dilation": list(layer.dilation_rate), "groups": groups, "bias": layer.use_bias,
+                          "padding": layer.padding}
+    rnns = {L.SimpleRNN: "RNN", L.LSTM: "LSTM", L.GRU: "GRU"}
+    if t in rnns:
+        kernel = layer.cell.kernel
+        v = {"input_size": int(kernel.shape[0]), "hidden_size": layer.units, "bias": layer.use_bias,
+             "bidirectional": bidirectional}
+        if t is L.GRU:
+            v["reset_after"] = layer.reset_after
+        return rnns[t], v
+    if t is L.BatchNormalization:
+        return "BatchNorm2d", {"num_features": int(layer.moving_mean.shape[0]), "affine": layer.center and layer.scale}
+    if t is L.LayerNormalization and (layer.gamma is not None or layer.beta is not None):
+        shape = (layer.gamma if layer.gamma is not None else layer.beta).shape
+        return "LayerNorm", {"normalized_shape": [int(d) for d in shape], "elementwise_affine": layer.scale,
+                             "bias": layer.center}
+    return None
+
+
+class KerasAdapter(KerasModels, KerasVision, KerasDecoders, Adapter):
     framework = "keras"
 
     def version(self) -> str:
@@ -210,6 +293,23 @@ class KerasAdapter(KerasModels, Adapter):
             raise SpecError(f"the Keras layer {obj.name!r} is not built: call it or build(input_shape) first")
         return Built(obj)
 
+    def kinds_within(self, built: Built) -> list[tuple[str, str, dict[str, Any], str]]:
+        """Keras's own layers among the model's, their canonical variables read back from their
+        configs and weights (a Bidirectional recurrent layer as one bidirectional kind; the
+        layers it wraps are not listed again)."""
+        out, inside = [], set()
+        for layer in sublayers(built.module):
+            if id(layer) in inside:
+                continue
+            if isinstance(layer, keras.layers.Bidirectional):
+                inside.update(id(x) for x in sublayers(layer) if x is not layer)
+                found = _keras_kind(layer.forward_layer, bidirectional=True)
+            else:
+                found = _keras_kind(layer)
+            if found is not None:
+                out.append((layer.path, *found, keras_call(layer)))
+        return out
+
     def describe(self, built: Built) -> str:
         shapes = ", ".join(shape_text(i.shape) for i in built.inputs)
         return f"{keras_call(built.module)}" + (f" built on {shapes}" if shapes else "")
@@ -225,10 +325,11 @@ class KerasAdapter(KerasModels, Adapter):
                 names.setdefault(id(w), []).append(w.path)
                 first.setdefault(id(w), (w.path, w, trainable))
         embeddings = {id(layer.embeddings) for layer in sublayers(obj) if isinstance(layer, keras.layers.Embedding)}
+        routed = routed_experts(sublayers(obj))  # a mixture of experts' routed weights: how many experts, and top_k
         for key, (name, w, trainable) in first.items():
             shape = tuple(int(d) for d in w.shape)
             tensors.append(Tensor(name, shape, str(w.dtype), trainable, tuple(names[key][1:]),
-                                  embedding=key in embeddings))
+                                  embedding=key in embeddings, **routed.get(key, {})))
         native = {"count_params()": obj.count_params()} if native else {}
         return Reading(self.source(), self.describe(built), tensors, native)
 
@@ -253,6 +354,35 @@ class KerasAdapter(KerasModels, Adapter):
         from .tf_cost import measure_tf
 
         return measure_tf(forward, variables, built.inputs, self.version())
+
+    def measure_step(self, built: Built, *, optimizer: str | None = None, input_grad: bool = False,
+                     recompute: str = "none", breakdown: bool = True) -> StepMeasurement:
+        """A training step of ``layer.stateless_call`` (training=False, as the forward pass) with
+        respect to its trainable variables: XLA's cost of it and its ``value_and_grad`` and the
+        residuals JAX keeps (JAX backend), or TensorFlow's profiler on the traced
+        ``GradientTape`` step (TensorFlow backend); and the state of Keras's own optimizer,
+        built on the variables (deferred, in a StatelessScope: nothing is allocated)."""
+        if recompute != "none":
+            raise NotApplicable(f"recompute {recompute!r} is measured in torch only; the spec's estimate gives it")
+        layer = built.module
+        variables = (list(layer.trainable_variables), list(layer.non_trainable_variables))
+        state = _keras_optimizer_state(optimizer, variables[0]) if optimizer else (None, "")
+
+        def forward(trainable, non_trainable, *xs):
+            return built.invoke(lambda *a, **k: layer.stateless_call(trainable, non_trainable, *a, **k)[0], xs)
+
+        if keras.backend.backend() == "jax":
+            import jax
+
+            from .jax_cost import measure_step_xla
+
+            spec = [[jax.ShapeDtypeStruct(tuple(v.shape), v.dtype) for v in vs] for vs in variables]
+            return measure_step_xla(forward, spec[0], spec[1],
+                                    built.inputs, self.version(), input_grad=input_grad, breakdown=breakdown,
+                                    optimizer=state)
+        from .tf_cost import measure_step_tf
+
+        return measure_step_tf(forward, variables, built.inputs, self.version(), input_grad=input_grad, optimizer=state)
 
     def layout(self, x: Input) -> Input:
         return channels_last(x)

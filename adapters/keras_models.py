@@ -1,7 +1,8 @@
 """Keras 3 model families, written natively with keras.layers (no keras.applications, no KerasHub).
 
 Each family mirrors ``torch_models.py`` (torchvision's VGG / ResNet / MobileNetV2, Hugging
-Face's BertModel / GPT2LMHeadModel / LlamaForCausalLM, the course's models), channels-last.
+Face's BertModel / GPT2LMHeadModel, the course's models), channels-last; the decoder family
+(``llama``) and the Hugging Face families after GPT-2 are in keras_decoders.py.
 Every model is a ``keras.layers.Layer`` whose ``build(input_shape)`` builds each sublayer
 on a computed shape (no symbolic call), so the adapter's ``StatelessScope`` keeps every
 variable abstract. Layers carry explicit names, and torch's namespace-only modules become
@@ -481,86 +482,6 @@ class GPT2LMHeadModel(_LMHead, layers.Layer):
         return self._logits(self.ln_f(self.h(x)), self.wte)
 
 
-def _rotary(x, heads: int, head_dim: int, theta: float = 10000.0):
-    """Rotary position embedding (Hugging Face's rotate_half layout) on (batch, time, heads * head_dim)."""
-    b, t = ops.shape(x)[0], ops.shape(x)[1]
-    x = ops.reshape(x, (b, t, heads, head_dim))
-    inv_freq = 1.0 / ops.power(theta, ops.arange(0, head_dim, 2, dtype="float32") / head_dim)
-    freqs = ops.arange(t, dtype="float32")[:, None] * inv_freq[None, :]  # an outer product, not a matmul
-    emb = ops.concatenate([freqs, freqs], axis=-1)[None, :, None, :]
-    x1, x2 = ops.split(x, 2, axis=-1)
-    rotated = x * ops.cos(emb) + ops.concatenate([-x2, x1], axis=-1) * ops.sin(emb)
-    return ops.reshape(rotated, (b, t, heads * head_dim))
-
-
-class LlamaDecoderLayer(layers.Layer):
-    def __init__(self, *, hidden_size, intermediate_size, num_attention_heads, num_key_value_heads, head_dim,
-                 attention_bias, qkv_bias, mlp_bias, **kwargs):
-        super().__init__(**kwargs)
-        d, ff, heads, kv_heads = hidden_size, intermediate_size, num_attention_heads, num_key_value_heads
-        self.heads, self.kv_heads, self.head_dim, self.ff = heads, kv_heads, head_dim, ff
-        self.q_proj = layers.Dense(heads * head_dim, use_bias=attention_bias or qkv_bias, name="q_proj")
-        self.k_proj = layers.Dense(kv_heads * head_dim, use_bias=attention_bias or qkv_bias, name="k_proj")
-        self.v_proj = layers.Dense(kv_heads * head_dim, use_bias=attention_bias or qkv_bias, name="v_proj")
-        self.o_proj = layers.Dense(d, use_bias=attention_bias, name="o_proj")
-        self.gate_proj = layers.Dense(ff, use_bias=mlp_bias, name="gate_proj")
-        self.up_proj = layers.Dense(ff, use_bias=mlp_bias, name="up_proj")
-        self.down_proj = layers.Dense(d, use_bias=mlp_bias, name="down_proj")
-        self.input_layernorm = layers.RMSNormalization(epsilon=1e-6, name="input_layernorm")
-        self.post_attention_layernorm = layers.RMSNormalization(epsilon=1e-6, name="post_attention_layernorm")
-
-    def build(self, input_shape):
-        with keras.name_scope("self_attn"):
-            for layer in (self.q_proj, self.k_proj, self.v_proj):
-                layer.build(input_shape)
-            self.o_proj.build(_last(input_shape, self.heads * self.head_dim))
-        with keras.name_scope("mlp"):
-            self.gate_proj.build(input_shape)
-            self.up_proj.build(input_shape)
-            self.down_proj.build(_last(input_shape, self.ff))
-        self.input_layernorm.build(input_shape)
-        self.post_attention_layernorm.build(input_shape)
-
-    def call(self, x):
-        h = self.input_layernorm(x)
-        q = _rotary(self.q_proj(h), self.heads, self.head_dim)
-        k = _rotary(self.k_proj(h), self.kv_heads, self.head_dim)
-        x = x + self.o_proj(_attention(q, k, self.v_proj(h), self.heads, self.kv_heads, causal=True))
-        h = self.post_attention_layernorm(x)
-        return x + self.down_proj(ops.silu(self.gate_proj(h)) * self.up_proj(h))
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-
-class LlamaForCausalLM(_LMHead, layers.Layer):
-    def __init__(self, *, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
-                 num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings, **kwargs):
-        super().__init__(**kwargs)
-        kv = num_key_value_heads or num_attention_heads
-        hd = head_dim or hidden_size // num_attention_heads
-        self.d = hidden_size
-        self.embed_tokens = layers.Embedding(vocab_size, hidden_size, name="embed_tokens")
-        self.decoder_layers = _Stack([
-            LlamaDecoderLayer(hidden_size=hidden_size, intermediate_size=intermediate_size,
-                              num_attention_heads=num_attention_heads, num_key_value_heads=kv, head_dim=hd,
-                              attention_bias=attention_bias, qkv_bias=qkv_bias, mlp_bias=mlp_bias, name=str(i))
-            for i in range(num_hidden_layers)], name="layers")
-        self.norm = layers.RMSNormalization(epsilon=1e-6, name="norm")
-        self._head(vocab_size, tie_word_embeddings)
-
-    def build(self, input_shape):  # input_shape: (batch, time) token ids
-        hidden = tuple(input_shape) + (self.d,)
-        with keras.name_scope("model"):
-            self.embed_tokens.build(input_shape)
-            self.decoder_layers.build(hidden)
-            self.norm.build(hidden)
-        self._build_head(hidden)
-
-    def call(self, ids):
-        return self._logits(self.norm(self.decoder_layers(self.embed_tokens(ids))), self.embed_tokens)
-
-
 def _built(model: layers.Layer, x: tuple[Input, ...]) -> Built:
     """``model`` built on its (one) input's shape, channels-last; nothing runs."""
     model.build(x[0].shape)
@@ -615,12 +536,4 @@ class KerasModels:
         m = GPT2LMHeadModel(vocab_size=v.vocab_size, n_positions=v.n_positions, n_embd=v.n_embd, n_layer=v.n_layer,
                             n_head=v.n_head, n_inner=v.n_inner, tie_word_embeddings=v.tie_word_embeddings,
                             name="gpt2")
-        return _built(m, x)
-
-    def build_llama(self, v, x):
-        m = LlamaForCausalLM(vocab_size=v.vocab_size, hidden_size=v.hidden_size,
-                             intermediate_size=v.intermediate_size, num_hidden_layers=v.num_hidden_layers,
-                             num_attention_heads=v.num_attention_heads, num_key_value_heads=v.num_key_value_heads,
-                             head_dim=v.head_dim, attention_bias=v.attention_bias, qkv_bias=v.qkv_bias,
-                             mlp_bias=v.mlp_bias, tie_word_embeddings=v.tie_word_embeddings, name="llama")
         return _built(m, x)

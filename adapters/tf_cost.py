@@ -89,6 +89,7 @@ _PASSIVE = frozenset("""
 
 
 GRADIENT_SCOPE = "gradient_tape/"  # where tf.GradientTape.gradient puts the backward pass's ops
+LOSS_SCOPE = "paramspec_loss/"  # the step's loss, the sum of the outputs: neither the forward pass nor the backward
 
 
 def _sum_of_outputs(out: Any) -> Any:
@@ -100,27 +101,39 @@ def measure_step_tf(call: Callable[..., Any], variables: tuple[list, list], inpu
     """TensorFlow's profiler on one training step: ``call``'s outputs summed under a
     ``tf.GradientTape`` and its gradient with respect to the trainable variables (and the float
     inputs, with ``input_grad``), traced by ``tf.function`` into one graph, never run. The
-    backward pass is the graph's ops under the tape's ``gradient_tape/`` scope; the forward the
-    rest. The activations are the forward pass's tensors the backward's ops read (the graph's
-    own record of what the step keeps), the variables excluded."""
+    backward pass is the ops ``tape.gradient`` adds to the graph (most under its ``gradient_tape/``
+    scope, but not all: the AddN that sums a tensor's gradients from several consumers, and the
+    call of a function's gradient, are not); the forward the rest, as ``measure_tf`` reads it
+    (the loss's sum is in neither, but in the step's total).
+    The activations are the forward pass's tensors the backward's ops read (the graph's own
+    record of what the step keeps), the variables excluded."""
+    backward_ops: set[str] = set()  # the ops tape.gradient adds: the backward pass
+
     def step(trainable, non_trainable, *xs):
         with tf.GradientTape() as tape:
             watched = list(trainable) + ([x for x in xs if x.dtype.is_floating] if input_grad else [])
             tape.watch(watched)
-            loss = _sum_of_outputs(call(trainable, non_trainable, *xs))
-        return loss, tape.gradient(loss, watched)
+            out = call(trainable, non_trainable, *xs)
+            with tf.name_scope(LOSS_SCOPE[:-1]):
+                loss = _sum_of_outputs(out)
+        graph = tf.compat.v1.get_default_graph()  # the FuncGraph being traced
+        before = {op.name for op in graph.get_operations()}
+        grads = tape.gradient(loss, watched)
+        backward_ops.update(op.name for op in graph.get_operations() if op.name not in before)
+        return loss, grads
 
     graph = _graph(step, variables, inputs)
     reading = _run_profiler(graph)
-    forward = _profile(graph, inputs, version, lambda name: not name.startswith(GRADIENT_SCOPE), reading)
-    backward = _profile(graph, inputs, version, lambda name: name.startswith(GRADIENT_SCOPE), reading)
+    forward = _profile(graph, inputs, version,
+                       lambda name: name not in backward_ops and not name.startswith(LOSS_SCOPE), reading)
+    backward = _profile(graph, inputs, version, lambda name: name in backward_ops, reading)
     held = {t.name for t in graph.inputs[:len(variables[0]) + len(variables[1])]}
     saved: dict[str, int] = {}
     for op in graph.get_operations():
-        if not op.name.startswith(GRADIENT_SCOPE):
+        if op.name not in backward_ops:
             continue
         for t in op.inputs:
-            if t.op.name.startswith(GRADIENT_SCOPE) or t.op.type == "Const" or t.name in held:
+            if t.op.name in backward_ops or t.op.type == "Const" or t.name in held:
                 continue
             if t.shape.is_fully_defined():
                 saved[t.name] = t.shape.num_elements() * t.dtype.size

@@ -6,6 +6,7 @@ Building on ``torch.device("meta")`` allocates no weight memory at any size.
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from typing import Any, Callable, Iterator
 
@@ -13,10 +14,12 @@ import torch
 from torch import nn
 
 from paramspec.errors import NotApplicable, SpecError
-from paramspec.reading import Measurement, Reading, Tensor
+from paramspec.reading import Measurement, Reading, StepMeasurement, Tensor
 
 from .base import Adapter, Built, call_text, ints
 from .torch_models import TorchModels
+from .torch_vision import TorchVision
+from .torch_decoders import TorchDecoders, routed_experts
 
 
 def _dtype(t: torch.Tensor) -> str:
@@ -86,7 +89,131 @@ def _unchanged(tensor, *args, **kwargs):
     return tensor
 
 
-class TorchAdapter(TorchModels, Adapter):
+def _storage_key(t: torch.Tensor) -> int:
+    """One storage's identity, on the meta device too (where every data pointer is 0)."""
+    return t.untyped_storage()._cdata
+
+
+def _sum_of_outputs(out: Any) -> torch.Tensor:
+    """The scalar loss of a step: the sum of every floating-point output."""
+    if isinstance(out, torch.Tensor):
+        return out.sum()
+    parts = [_sum_of_outputs(o) for o in (out.values() if isinstance(out, dict) else out)
+             if isinstance(o, (torch.Tensor, tuple, list, dict)) and (not isinstance(o, torch.Tensor)
+                                                                      or o.is_floating_point())]
+    return sum(parts[1:], parts[0])
+
+
+def _measurement(counter: Any, version: str, built: Built) -> Measurement:
+    by_op = {str(op).removesuffix(".default"): int(n) for op, n in counter.get_flop_counts().get("Global", {}).items()}
+    return Measurement("flop_counter", version, int(counter.get_total_flops()), by_op,
+                       [i.to_dict() for i in built.inputs])
+
+
+def _checkpoint_blocks(module: nn.Module, stack: contextlib.ExitStack) -> str:
+    """Checkpoint each block of ``module``'s longest ModuleList for the step (undone on exit)."""
+    from torch.utils.checkpoint import checkpoint
+
+    lists = [(name, m) for name, m in module.named_modules() if isinstance(m, nn.ModuleList) and len(m)]
+    if not lists:
+        raise NotApplicable("recompute 'full' checkpoints a model's blocks, and this one has no list of blocks")
+    name, blocks = max(lists, key=lambda nm: len(nm[1]))
+    for block in blocks:
+        plain = block.forward
+        block.forward = functools.partial(checkpoint, plain, use_reentrant=False)
+        stack.callback(setattr, block, "forward", plain)
+    return f"recompute full: each of the {len(blocks)} blocks of {name} checkpointed (torch.utils.checkpoint)"
+
+
+def _optimizer_state(optimizer: str, params: list[nn.Parameter]) -> tuple[int | None, str]:
+    """Bytes of the state ``optimizer`` (spec/training.yaml's id) keeps for ``params`` after one
+    step: every tensor of its per-parameter state, once (bitsandbytes' shared quantization
+    maps, the same two for every parameter, are not state of a parameter: not counted)."""
+    if not params:
+        return 0, "no trainable parameters"
+    if optimizer == "adam-8bit":
+        import bitsandbytes as bnb
+
+        opt = bnb.optim.Adam8bit(params)
+        for gi, group in enumerate(opt.param_groups):  # its state as step() makes it; its update runs CPU kernels
+            for pi, p in enumerate(group["params"]):
+                opt.init_state(group, p, gi, pi)
+        built = f"bitsandbytes.optim.Adam8bit ({bnb.__version__}), its init_state"
+    else:
+        opt, built = _torch_optimizer(optimizer, params)
+        opt.step()
+    seen: set[int] = set()
+    total = 0
+    for state in opt.state.values():
+        for key, v in state.items():
+            if isinstance(v, torch.Tensor) and not key.startswith("qmap") and _storage_key(v) not in seen:
+                seen.add(_storage_key(v))
+                total += v.numel() * v.element_size()
+    return total, built
+
+
+def _torch_optimizer(optimizer: str, params: list[nn.Parameter]) -> tuple[Any, str]:
+    """The torch optimizer of ``optimizer`` over ``params``; foreach=True (its multi-tensor path:
+    the same state, in a few dispatches where the default path on the meta device takes one
+    per parameter and op)."""
+    if optimizer == "sgd":
+        return torch.optim.SGD(params, lr=0.1, foreach=True), "torch.optim.SGD(lr=0.1)"
+    if optimizer == "sgd-momentum":
+        return torch.optim.SGD(params, lr=0.1, momentum=0.9, foreach=True), "torch.optim.SGD(lr=0.1, momentum=0.9)"
+    if optimizer == "adamw":
+        return torch.optim.AdamW(params, foreach=True), "torch.optim.AdamW()"
+    if optimizer == "adafactor":
+        from transformers.optimization import Adafactor
+
+        return (Adafactor(params, lr=1e-3, relative_step=False, scale_parameter=False),
+                "transformers.optimization.Adafactor(lr=1e-3, relative_step=False, scale_parameter=False)")
+    raise NotApplicable(f"no torch optimizer for {optimizer!r}")
+
+
+def _torch_kind(m: nn.Module) -> tuple[str, dict[str, Any]] | None:
+    """The spec kind of a torch.nn layer and its canonical variables, or None."""
+    t = type(m)
+    if t is nn.Linear:
+        return "Linear", {"in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None}
+    if t is nn.Embedding:
+        return "Embedding", {"num_embeddings": m.num_embeddings, "embedding_dim": m.embedding_dim}
+    convs = {nn.Conv1d: "Conv1d", nn.Conv2d: "Conv2d", nn.Conv3d: "Conv3d", nn.ConvTranspose1d: "ConvTranspose1d",
+             nn.ConvTranspose2d: "ConvTranspose2d", nn.ConvTranspose3d: "ConvTranspose3d"}
+    if t in convs:
+        v = {"in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": list(m.kernel_size),
+             "stride": list(m.stride), "dilation": list(m.dilation), "groups": m.groups, "bias": m.bias is not None,
+             "padding": m.padding if isinstance(m.padding, str) else list(m.padding)}
+        if t in (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d):
+            v["output_padding"] = list(m.output_padding)
+        return convs[t], v
+    if t in (nn.RNN, nn.LSTM, nn.GRU):
+        v = {"input_size": m.input_size, "hidden_size": m.hidden_size, "num_layers": m.num_layers, "bias": m.bias,
+             "bidirectional": m.bidirectional}
+        if t is nn.LSTM:
+            v["proj_size"] = m.proj_size
+        return t.__name__, v
+    norms = {nn.BatchNorm1d: "BatchNorm1d", nn.BatchNorm2d: "BatchNorm2d", nn.BatchNorm3d: "BatchNorm3d",
+             nn.InstanceNorm2d: "InstanceNorm2d"}
+    if t in norms:
+        return norms[t], {"num_features": m.num_features, "affine": m.affine,
+                          "track_running_stats": m.track_running_stats}
+    if t is nn.LayerNorm:
+        return "LayerNorm", {"normalized_shape": list(m.normalized_shape), "elementwise_affine": m.elementwise_affine,
+                             "bias": m.bias is not None}
+    if t is nn.GroupNorm:
+        return "GroupNorm", {"num_groups": m.num_groups, "num_channels": m.num_channels, "affine": m.affine}
+    if t is nn.RMSNorm:
+        return "RMSNorm", {"normalized_shape": list(m.normalized_shape), "elementwise_affine": m.elementwise_affine}
+    if t is nn.MultiheadAttention:
+        return "MultiheadAttention", {"embed_dim": m.embed_dim, "num_heads": m.num_heads,
+                                      "bias": m.in_proj_bias is not None or m.out_proj.bias is not None,
+                                      "add_bias_kv": m.bias_k is not None, "kdim": m.kdim, "vdim": m.vdim}
+    if t is nn.PReLU:
+        return "PReLU", {"num_parameters": m.num_parameters}
+    return None
+
+
+class TorchAdapter(TorchModels, TorchVision, TorchDecoders, Adapter):
     framework = "torch"
 
     def version(self) -> str:
@@ -122,8 +249,32 @@ class TorchAdapter(TorchModels, Adapter):
         """torch's target for a ``torch.nn.Module``."""
         return cls.targets()[0] if isinstance(obj, nn.Module) else None
 
+    def adopt(self, obj: Any) -> Built:
+        """A user's module as its twin on the meta device (a structural copy whose parameters
+        and buffers are meta tensors of the same shapes and dtypes, shared where the module
+        shares them): read and measured as a spec build is, allocating nothing, and counted
+        by FlopCounterMode as on the meta device (torch's fused CPU kernels, an LSTM's among
+        them, register no flops)."""
+        import copy
+
+        memo: dict[int, Any] = {}
+        for t in (*obj.parameters(), *obj.buffers()):
+            twin = torch.empty_like(t, device="meta")
+            memo[id(t)] = nn.Parameter(twin, requires_grad=t.requires_grad) if isinstance(t, nn.Parameter) else twin
+        return Built(copy.deepcopy(obj, memo))
+
     def describe(self, built: Built) -> str:
         return one_line(built.module)
+
+    def kinds_within(self, built: Built) -> list[tuple[str, str, dict[str, Any], str]]:
+        """torch.nn's own layers among the module's, with their constructor arguments read back
+        (the inverse of the builders below)."""
+        out = []
+        for path, m in built.module.named_modules():
+            found = _torch_kind(m)
+            if found is not None:
+                out.append((path, *found, one_line(m)))
+        return out
 
     # ------------------------------------------------------------------ read
     def read(self, built: Built, native: bool = True) -> Reading:
@@ -138,9 +289,10 @@ class TorchAdapter(TorchModels, Adapter):
             names.setdefault(id(b), []).append(name)
             first.setdefault(id(b), (name, b, False))
         embeddings = {id(m.weight) for m in module.modules() if isinstance(m, nn.Embedding)}
+        routed = routed_experts(module)  # a mixture of experts' routed tensors: how many experts, and top_k
         for key, (name, t, trainable) in first.items():
             tensors.append(Tensor(name, tuple(t.shape), _dtype(t), trainable, tuple(names[key][1:]),
-                                  embedding=key in embeddings))
+                                  embedding=key in embeddings, **routed.get(key, {})))
         native = {
             "parameters()": sum(p.numel() for p in module.parameters()),
             "buffers()": sum(b.numel() for b in module.buffers()),
@@ -168,6 +320,57 @@ class TorchAdapter(TorchModels, Adapter):
         return Measurement("flop_counter", self.version(), int(counter.get_total_flops()), by_op,
                            [i.to_dict() for i in built.inputs])
 
+    def measure_step(self, built: Built, *, optimizer: str | None = None, input_grad: bool = False,
+                     recompute: str = "none", breakdown: bool = True) -> StepMeasurement:
+        """One training step on the module's device (the meta device unless materialized): the
+        forward pass under one FlopCounterMode, with autograd's saved tensors watched
+        (``saved_tensors_hooks``: the unique storages it keeps, parameters and buffers
+        excluded); ``loss.backward()`` of the outputs' sum under another; the gradients; and the
+        optimizer's state after one step (torch.optim's, transformers' Adafactor, bitsandbytes'
+        Adam8bit). ``recompute="full"`` checkpoints each block of the model's longest
+        ModuleList (``torch.utils.checkpoint``, non-reentrant): it keeps their inputs alone and
+        runs their forward again in the backward pass."""
+        from torch.utils.flop_counter import FlopCounterMode
+
+        module: nn.Module = built.module
+        device = next(iter(module.parameters()), torch.empty(0, device="meta")).device
+        xs = tuple(torch.zeros(i.shape, dtype=getattr(torch, i.dtype), device=device) for i in built.inputs)
+        if input_grad:
+            xs = tuple(x.requires_grad_() if x.is_floating_point() else x for x in xs)
+        module.eval()  # deterministic, as in every target: dropout off, BatchNorm on its running statistics
+        params = [p for p in module.parameters() if p.requires_grad]
+        for p in params:
+            p.grad = None
+        owned = {_storage_key(t) for t in (*module.parameters(), *module.buffers())}
+        saved: dict[int, int] = {}
+
+        def pack(t: torch.Tensor) -> torch.Tensor:
+            key = _storage_key(t)
+            if key not in owned:
+                saved[key] = t.untyped_storage().nbytes()
+            return t
+
+        notes = []
+        forward, backward = FlopCounterMode(display=False), FlopCounterMode(display=False)
+        with contextlib.ExitStack() as stack, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
+            if recompute == "full":
+                notes.append(_checkpoint_blocks(module, stack))
+            elif recompute != "none":
+                raise NotApplicable(f"recompute {recompute!r} is measured in torch only as 'full' (each block "
+                                    "checkpointed); the spec's estimate gives 'selective'")
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), forward, torch.enable_grad():
+                out = built.invoke(module, xs)
+                loss = _sum_of_outputs(out)
+            with backward:
+                if loss.requires_grad:  # else nothing in the step needs a gradient (a layer with no parameters)
+                    loss.backward()
+        gradients = sum(p.grad.numel() * p.grad.element_size() for p in params if p.grad is not None)
+        state, note = (None, "") if optimizer is None else _optimizer_state(optimizer, params)
+        return StepMeasurement(_measurement(forward, self.version(), built), _measurement(backward, self.version(), built),
+                               int(forward.get_total_flops()) + int(backward.get_total_flops()), sum(saved.values()),
+                               "", gradients, state, note, notes)
+
     # ------------------------------------------------------------------ dense.yaml
     def build_Linear(self, v, x):
         return Built(nn.Linear(v.in_features, v.out_features, bias=v.bias))
@@ -176,10 +379,21 @@ class TorchAdapter(TorchModels, Adapter):
         return Built(nn.Embedding(v.num_embeddings, v.embedding_dim))
 
     # ------------------------------------------------------------------ conv.yaml
+    @staticmethod
+    def _refused(make):
+        """``make()``, where torch's own refusal of a config (a ValueError from a module's
+        constructor, such as padding='same' with a stride) is a NotApplicable carrying torch's
+        words: the spec's recorded n/a is then held to what torch itself says."""
+        try:
+            return make()
+        except ValueError as e:
+            raise NotApplicable(f"torch refuses it: {e}") from None
+
     def _conv(self, cls, v):
         padding = v.padding if isinstance(v.padding, str) else ints(v.padding)
-        return Built(cls(v.in_channels, v.out_channels, ints(v.kernel_size), stride=ints(v.stride), padding=padding,
-                         dilation=ints(v.dilation), groups=v.groups, bias=v.bias))
+        return Built(self._refused(lambda: cls(
+            v.in_channels, v.out_channels, ints(v.kernel_size), stride=ints(v.stride), padding=padding,
+            dilation=ints(v.dilation), groups=v.groups, bias=v.bias)))
 
     def _conv_transpose(self, cls, v):
         return Built(cls(v.in_channels, v.out_channels, ints(v.kernel_size), stride=ints(v.stride),
@@ -206,14 +420,15 @@ class TorchAdapter(TorchModels, Adapter):
 
     def build_DepthwiseConv2D(self, v, x):
         out = v.in_channels * v.depth_multiplier
-        return Built(nn.Conv2d(v.in_channels, out, ints(v.kernel_size), stride=ints(v.strides), padding=v.padding,
-                               groups=v.in_channels, bias=v.use_bias))
+        return Built(self._refused(lambda: nn.Conv2d(v.in_channels, out, ints(v.kernel_size), stride=ints(v.strides),
+                                                     padding=v.padding, groups=v.in_channels, bias=v.use_bias)))
 
     def build_SeparableConv2D(self, v, x):
         mid = v.in_channels * v.depth_multiplier
         m = nn.Sequential()
-        m.add_module("depthwise", nn.Conv2d(v.in_channels, mid, ints(v.kernel_size), stride=ints(v.strides),
-                                            padding=v.padding, groups=v.in_channels, bias=False))
+        m.add_module("depthwise", self._refused(lambda: nn.Conv2d(
+            v.in_channels, mid, ints(v.kernel_size), stride=ints(v.strides), padding=v.padding,
+            groups=v.in_channels, bias=False)))
         m.add_module("pointwise", nn.Conv2d(mid, v.filters, 1, bias=v.use_bias))
         return Built(m)
 

@@ -1,7 +1,8 @@
 """PyTorch model families, written natively with torch.nn (no torchvision, no transformers).
 
 Module and parameter names follow torchvision's and Hugging Face's, so a reading lines up
-with their state_dict keys. The adapter builds these on the meta device.
+with their state_dict keys. The adapter builds these on the meta device. The decoder family
+(``llama``) and the Hugging Face families after GPT-2 are in torch_decoders.py.
 
 Each model's ``forward`` computes what its reference computes (eval mode: no dropout), so the
 FLOPs ``torch.utils.flop_counter.FlopCounterMode`` counts for it are the reference's. Whatever
@@ -434,91 +435,6 @@ class GPT2LMHeadModel(Configured, nn.Module):
         return self.lm_head(t.ln_f(x))
 
 
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:
-    """transformers' modeling_llama.rotate_half."""
-    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
-    return torch.cat((-x2, x1), dim=-1)
-
-
-def rotary_cos_sin(seq_len: int, head_dim: int, theta: float = 10000.0, device=None,
-                   dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
-    """transformers' LlamaRotaryEmbedding (the default rope type) for positions 0..seq_len-1:
-    cos and sin of shape (seq_len, head_dim), the frequencies repeated over both halves."""
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=device) / head_dim))
-    freqs = torch.arange(seq_len, dtype=torch.float32, device=device)[:, None] * inv_freq
-    emb = torch.cat((freqs, freqs), dim=-1)
-    return emb.cos().to(dtype), emb.sin().to(dtype)
-
-
-class LlamaDecoderLayer(nn.Module):
-    def __init__(self, *, hidden_size, intermediate_size, num_attention_heads, num_key_value_heads, head_dim,
-                 attention_bias, qkv_bias, mlp_bias):
-        super().__init__()
-        d, ff, heads, kv_heads = hidden_size, intermediate_size, num_attention_heads, num_key_value_heads
-        self.self_attn = nn.Module()
-        self.self_attn.q_proj = nn.Linear(d, heads * head_dim, bias=attention_bias or qkv_bias)
-        self.self_attn.k_proj = nn.Linear(d, kv_heads * head_dim, bias=attention_bias or qkv_bias)
-        self.self_attn.v_proj = nn.Linear(d, kv_heads * head_dim, bias=attention_bias or qkv_bias)
-        self.self_attn.o_proj = nn.Linear(heads * head_dim, d, bias=attention_bias)
-        self.mlp = nn.Module()
-        self.mlp.gate_proj = nn.Linear(d, ff, bias=mlp_bias)
-        self.mlp.up_proj = nn.Linear(d, ff, bias=mlp_bias)
-        self.mlp.down_proj = nn.Linear(ff, d, bias=mlp_bias)
-        self.input_layernorm = nn.RMSNorm(d, eps=1e-6)  # LlamaConfig.rms_norm_eps
-        self.post_attention_layernorm = nn.RMSNorm(d, eps=1e-6)
-        self.num_heads, self.num_key_value_heads, self.head_dim = heads, kv_heads, head_dim
-
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        """transformers' modeling_llama.LlamaDecoderLayer (pre-RMSNorm): LlamaAttention (rotary
-        positions on q and k, grouped-query attention by repeat_kv, causal, eager) and LlamaMLP
-        (down_proj(silu(gate_proj(x)) * up_proj(x)))."""
-        sa, mlp = self.self_attn, self.mlp
-        h = self.input_layernorm(x)
-        q = _split_heads(sa.q_proj(h), self.head_dim)
-        k = _split_heads(sa.k_proj(h), self.head_dim)
-        v = _split_heads(sa.v_proj(h), self.head_dim)
-        q, k = q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
-        groups = self.num_heads // self.num_key_value_heads  # repeat_kv: each kv head serves `groups` q heads
-        k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
-        x = x + sa.o_proj(_merge_heads(_attention(q, k, v, causal=True)))
-        h = self.post_attention_layernorm(x)
-        return x + mlp.down_proj(F.silu(mlp.gate_proj(h)) * mlp.up_proj(h))
-
-
-class LlamaForCausalLM(Configured, nn.Module):
-    def __init__(self, *, vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
-                 num_key_value_heads, head_dim, attention_bias, qkv_bias, mlp_bias, tie_word_embeddings):
-        super().__init__()
-        self.configure(vocab_size=vocab_size, hidden_size=hidden_size, intermediate_size=intermediate_size,
-                       num_hidden_layers=num_hidden_layers, num_attention_heads=num_attention_heads,
-                       num_key_value_heads=num_key_value_heads, head_dim=head_dim, attention_bias=attention_bias,
-                       qkv_bias=qkv_bias, mlp_bias=mlp_bias, tie_word_embeddings=tie_word_embeddings)
-        kv = num_key_value_heads or num_attention_heads
-        hd = head_dim or hidden_size // num_attention_heads
-        self.model = nn.Module()
-        self.model.embed_tokens = nn.Embedding(vocab_size, hidden_size)
-        self.model.layers = nn.ModuleList(
-            LlamaDecoderLayer(hidden_size=hidden_size, intermediate_size=intermediate_size,
-                              num_attention_heads=num_attention_heads, num_key_value_heads=kv, head_dim=hd,
-                              attention_bias=attention_bias, qkv_bias=qkv_bias, mlp_bias=mlp_bias)
-            for _ in range(num_hidden_layers))
-        self.model.norm = nn.RMSNorm(hidden_size, eps=1e-6)
-        self.lm_head = nn.Linear(hidden_size, vocab_size, bias=False)
-        if tie_word_embeddings:
-            self.lm_head.weight = self.model.embed_tokens.weight
-        self.head_dim = hd
-
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """transformers' modeling_llama.LlamaForCausalLM.forward without a cache or mask:
-        embed_tokens, the decoder layers (rotary cos/sin for positions 0..T-1, rope_theta
-        10000), the final RMSNorm, the LM head. Returns the logits."""
-        x = self.model.embed_tokens(input_ids)
-        cos, sin = rotary_cos_sin(input_ids.shape[1], self.head_dim, device=input_ids.device, dtype=x.dtype)
-        for layer in self.model.layers:
-            x = layer(x, cos, sin)
-        return self.lm_head(self.model.norm(x))
-
-
 class TorchModels:
     """The model-family builders, mixed into TorchAdapter (same names in every adapter)."""
 
@@ -561,11 +477,3 @@ class TorchModels:
         return Built(GPT2LMHeadModel(vocab_size=v.vocab_size, n_positions=v.n_positions, n_embd=v.n_embd,
                                      n_layer=v.n_layer, n_head=v.n_head, n_inner=v.n_inner,
                                      tie_word_embeddings=v.tie_word_embeddings))
-
-    def build_llama(self, v, x):
-        return Built(LlamaForCausalLM(vocab_size=v.vocab_size, hidden_size=v.hidden_size,
-                                      intermediate_size=v.intermediate_size, num_hidden_layers=v.num_hidden_layers,
-                                      num_attention_heads=v.num_attention_heads,
-                                      num_key_value_heads=v.num_key_value_heads, head_dim=v.head_dim,
-                                      attention_bias=v.attention_bias, qkv_bias=v.qkv_bias, mlp_bias=v.mlp_bias,
-                                      tie_word_embeddings=v.tie_word_embeddings))

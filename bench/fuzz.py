@@ -121,10 +121,33 @@ def random_argv(rng: random.Random) -> list[str]:
     return argv
 
 
-HF_KEYS = {"gpt2": ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "tie_word_embeddings"],
-           "llama": ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-                     "num_key_value_heads", "head_dim", "tie_word_embeddings"],
-           "bert": ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"]}
+_DECODER = ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+            "num_key_value_heads", "head_dim", "tie_word_embeddings", "attention_bias"]
+_MOE = ["num_experts", "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers"]
+HF_KEYS = {"gpt2": ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "tie_word_embeddings",
+                    "hidden_size", "num_attention_heads", "add_cross_attention"],
+           "llama": _DECODER + ["mlp_bias"],
+           "bert": ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                    "add_cross_attention", "is_decoder"],
+           "roberta": ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                       "max_position_embeddings", "type_vocab_size"],
+           "mistral": _DECODER, "qwen2": _DECODER, "qwen3": _DECODER, "phi3": _DECODER, "olmo2": _DECODER,
+           "gemma": _DECODER, "gemma2": _DECODER, "gemma3_text": _DECODER,
+           "mixtral": _DECODER + ["num_local_experts", "num_experts", "num_experts_per_tok"],
+           "qwen2_moe": _DECODER + _MOE + ["shared_expert_intermediate_size", "qkv_bias"],
+           "qwen3_moe": _DECODER + _MOE + ["num_local_experts"],
+           "deepseek_v3": _DECODER + ["n_routed_experts", "num_local_experts", "num_experts_per_tok", "n_shared_experts",
+                                      "moe_intermediate_size", "first_k_dense_replace", "q_lora_rank", "kv_lora_rank",
+                                      "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_nextn_predict_layers"],
+           "gpt_neox": _DECODER + ["use_parallel_residual"],
+           "falcon": ["vocab_size", "hidden_size", "n_embed", "num_hidden_layers", "num_attention_heads", "num_kv_heads",
+                      "multi_query", "new_decoder_architecture", "parallel_attn", "num_ln_in_parallel_attn", "bias",
+                      "ffn_hidden_size", "tie_word_embeddings"],
+           "t5": ["vocab_size", "d_model", "hidden_size", "d_kv", "head_dim", "d_ff", "num_layers", "num_hidden_layers",
+                  "num_decoder_layers", "num_heads", "relative_attention_num_buckets", "feed_forward_proj",
+                  "tie_word_embeddings"],
+           "vit": ["hidden_size", "num_hidden_layers", "num_attention_heads", "head_dim", "intermediate_size", "image_size",
+                   "patch_size", "num_channels", "qkv_bias", "pooler_output_size"]}
 VALUES = [0, 1, -1, 2, 3, 7, 64, 2**31, 2**62, 4611686018427387904, 2**64, 10**30, None, True, "12", 1.5, [], {}, "x"]
 
 

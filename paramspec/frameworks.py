@@ -87,8 +87,14 @@ def parse_counters(data: Any, where: str = f"spec/{FILE}") -> dict[str, Counter]
             raise SpecError(f"duplicate counter {c['id']!r}", where)
         matmul = _compute_formula(c["matmul"], f"{at}.matmul", {"macs"})
         total = _compute_formula(c["total"], f"{at}.total", {"macs", "matmul"}) if "total" in c else None
-        out[c["id"]] = Counter(c["id"], c["name"], tuple(c["matmul_ops"]), matmul, c["why"], total, c["api"])
+        backward = (_compute_formula(c["backward"], f"{at}.backward", set(BACKWARD_NAMES)) if "backward" in c
+                    else None)
+        out[c["id"]] = Counter(c["id"], c["name"], tuple(c["matmul_ops"]), matmul, c["why"], total, c["api"], backward)
     return out
+
+
+# What a counter's backward formula reads: the canonical MACs of the forward and backward passes.
+BACKWARD_NAMES = ("macs", "backward_macs", "weight_macs", "input_macs", "first_macs")
 
 
 def _compute_formula(text: str, where: str, allowed: set[str]) -> Formula:
@@ -165,7 +171,9 @@ def target(name: Any, root: Path | str | None = None) -> Target:
     """
     known = targets(root)
     if not isinstance(name, str) or name not in known:
-        raise SpecError(f"unknown framework {name!r} (known: {', '.join(known)})")
+        from .hints import suggest
+
+        raise SpecError(f"unknown framework {name!r}{suggest(name, known)}; known: {', '.join(known)}")
     return known[name]
 
 
@@ -219,6 +227,9 @@ def adapter(name: str):
                 f"{name} needs {key}={want}, but {t.needs[0]} is already imported with "
                 f"{key}={_effective(key)} in this process")
         os.environ[key] = want
+    # TensorFlow's C++ logging (absl's "All log messages before absl::InitializeLog()", the CPU
+    # feature guard) is noise in a count; a user who wants it sets the variable
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     module = _adapter_module(t.adapter)
     _ADAPTERS[name] = module.ADAPTER_CLASS(name)
     if FREEZE_AFTER_IMPORT:

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FormulaError, SpecError
-from .formula import Formula, Helper
+from .formula import Formula, Helper, count_at, truth_at
 from .compute import (Counter, CounterRule, ExpectedCompute, Input, InputSpec, compute_env, evaluate_inputs)
 from .frameworks import Framework
+from .training import KindTraining
 from .variables import Variable
 
 @dataclass(frozen=True)
@@ -57,24 +58,56 @@ class Published:
     framework: str | None = None
     native: dict[str, int] = field(default_factory=dict)
     gmacs: str | None = None  # billions of MACs as printed: "4.089" (its digits are its precision)
+    gparams: str | None = None  # billions of parameters as printed: "46.7" (a model card's rounded figure)
+    gactive: str | None = None  # billions of active parameters (one token's) as printed: "12.9"
 
     def gmacs_matches(self, macs: int) -> bool:
         """Whether ``macs``, in billions and rounded to the printed digits, is the figure."""
-        from decimal import ROUND_HALF_EVEN, Decimal
+        return billions_match(self.gmacs, macs)
 
-        if self.gmacs is None:
-            return False
-        figure = Decimal(self.gmacs)
-        return (Decimal(macs) / Decimal(10**9)).quantize(figure, rounding=ROUND_HALF_EVEN) == figure
+
+def billions_match(printed: str | None, n: int, truncated: bool = False) -> bool:
+    """Whether ``n``, in billions and rounded to the digits ``printed`` shows ("4.089", "46.7"), is
+    it; with ``truncated``, also whether cut to those digits it is (model cards do either:
+    Mixtral's 12.88B active is printed 12.9, Qwen3-30B-A3B's 3.35B is printed 3.3)."""
+    from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+
+    if printed is None:
+        return False
+    figure, value = Decimal(printed), Decimal(n) / Decimal(10**9)
+    return any(value.quantize(figure, rounding=r) == figure
+               for r in ((ROUND_HALF_EVEN, ROUND_DOWN) if truncated else (ROUND_HALF_EVEN,)))
 
 
 @dataclass(frozen=True)
 class HFMapping:
-    """How a Hugging Face config.json of one model_type maps onto a family's variables."""
+    """How a Hugging Face config.json of one model_type maps onto a family's variables
+    (spec/schema.json, ``hf``; :func:`paramspec.configs.hf_case` applies it).
+
+    ``defaults``: every key that changes the count, with its transformers config class's
+    default; ``aliases``: that class's ``attribute_map`` (alias -> key); ``post_init``: keys
+    its ``__post_init__`` derives (formulas over the keys, before the aliases apply);
+    ``variables``: family variables given by a formula over the keys; ``fixed``: variables
+    the model_type fixes; ``refuse``: key -> (the values the family builds, why); ``ignore``:
+    key -> why it changes no count; ``note``: key -> the note a record carries when it is set.
+    """
 
     model_type: str
     defaults: dict[str, Any]
     fixed: dict[str, Any] = field(default_factory=dict)
+    cls: str = ""
+    config: str = ""
+    aliases: dict[str, str] = field(default_factory=dict)
+    post_init: dict[str, Formula] = field(default_factory=dict)
+    variables: dict[str, Formula] = field(default_factory=dict)
+    refuse: dict[str, tuple[tuple[Any, ...], str]] = field(default_factory=dict)
+    ignore: dict[str, str] = field(default_factory=dict)
+    note: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> set[str]:
+        """Every config key this entry names (read, aliased, refused, ignored or noted)."""
+        return {"model_type", *self.defaults, *self.aliases, *self.refuse, *self.ignore, *self.note}
 
 
 @dataclass(frozen=True)
@@ -110,6 +143,8 @@ class Expected:
     canonical_tied: int = 0
     embedding: int | None = None  # elements in embedding layers (None: the kind has no formula)
     embedding_formula: str | None = None
+    active: int | None = None  # parameters one token uses (None: the kind has no `active` formula)
+    active_formula: str | None = None
 
 
 @dataclass
@@ -139,8 +174,10 @@ class Kind:
     macs: Formula | None = None
     terms: dict[str, Formula] = field(default_factory=dict)
     counter_rules: tuple[CounterRule, ...] = ()
-    estimates: dict[str, tuple[Formula, str]] = field(default_factory=dict)  # name -> (formula, source)
+    estimates: dict[str, tuple[Formula, str, bool, str]] = field(default_factory=dict)  # name -> (formula, source, training, per)
     tensors: Formula | None = None  # at most how many tensors a framework build creates (the build limit reads it)
+    active: Formula | None = None  # the parameters one token uses (a mixture of experts: top_k of the routed experts)
+    training: KindTraining = KindTraining()  # a training step's backward MACs and activations (paramspec.training)
 
     @property
     def where(self) -> str:
@@ -169,7 +206,9 @@ class Kind:
         terms = {name: _count(f, env, f"{self.where}.terms.{name}") for name, f in self.terms.items()}
         out = ExpectedCompute(macs, terms, self.macs.text)
         out.estimates = {name: {"value": _count(f, env, f"{self.where}.estimates.{name}"), "formula": f.text,
-                                "source": source} for name, (f, source) in self.estimates.items()}
+                                "source": source, **({"training": True} if training else {}),
+                                **({"per": per} if per != "token" else {})}
+                         for name, (f, source, training, per) in self.estimates.items()}
         if counter is None:
             return out
         cenv = compute_env(env, macs, terms)
@@ -267,8 +306,10 @@ class Kind:
         sf = conv.state if conv and conv.state else self.state
         params = _count(pf, env, f"{at}.params") if pf is not self.params else cp
         state = _count(sf, env, f"{at}.state") if sf is not self.state else cs
+        act = _count(self.active, env, f"{self.where}.active") if self.active is not None else None
         return Expected(params, state, pf.text, sf.text, cp, cs, conv.why if conv else None, tied,
-                        tf.text if tf else "0", ct, emb, ef.text if ef else None)
+                        tf.text if tf else "0", ct, emb, ef.text if ef else None, act,
+                        self.active.text if self.active is not None else None)
 
     def not_applicable_reason(self, framework: str, resolved: Mapping[str, Any]) -> str | None:
         """The spec's recorded reason ``framework`` cannot build this config, if any."""
@@ -346,6 +387,7 @@ class Case:
     values: Mapping[str, Any]
     id: str
     preset: str | None = None
+    notes: tuple[str, ...] = ()  # what reading its config decided (a config.json's keys not read: hf_case)
 
     def expected(self, framework: str | None) -> Expected:
         return self.kind.expected(framework, self.values)
@@ -403,12 +445,20 @@ class Spec:
     counters: dict[str, Counter] = field(default_factory=dict)
     build_limit: BuildLimit = BuildLimit(100_000)  # spec/index.yaml's
 
-    def kind(self, name: Any, where: str | None = None) -> Kind:
+    def kind(self, name: Any, where: str | None = None, group: str | None = None) -> Kind:
+        """The kind called ``name`` (``group``: ``layers`` or ``models``, to name it and to
+        suggest among them in the error).
+
+        Raises:
+            SpecError: ``unknown model family 'ResNet' (did you mean resnet?)``.
+        """
         if isinstance(name, str) and name in self.kinds:
             return self.kinds[name]
-        hint = difflib.get_close_matches(str(name), list(self.kinds), n=1)
-        tip = f" (did you mean {hint[0]}?)" if hint else ""
-        raise SpecError(f"unknown kind {name!r}{tip}; `paramspec kinds` lists them", where)
+        from .hints import suggest
+
+        names = [k for k in self.kinds if group is None or self.kinds.group_of(k) == group]
+        what = {"models": "model family", "layers": "layer kind"}.get(group or "", "kind")
+        raise SpecError(f"unknown {what} {name!r}{suggest(name, names)}; `paramspec kinds` lists them", where)
 
     def cases(self, group: str | None = None) -> list[Case]:
         return [c for k in self.kinds.values() if group in (None, k.group) for c in k.cases]
@@ -439,18 +489,5 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _count(f: Formula, env: Mapping[str, Any], where: str) -> int:
-    try:
-        n = f.evaluate_int(env)
-    except FormulaError as e:
-        raise e.at(where) from None
-    if n < 0:
-        raise FormulaError(f"`{f}` gives a negative count ({n})", where)
-    return n
-
-
-def _evaluate_bool(f: Formula, env: Mapping[str, Any], where: str) -> bool:
-    try:
-        return bool(f.evaluate(env))
-    except FormulaError as e:
-        raise e.at(where) from None
+_count = count_at  # a count: a whole, non-negative number (paramspec.formula)
+_evaluate_bool = truth_at

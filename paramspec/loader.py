@@ -30,6 +30,7 @@ from .errors import FormulaError, SpecError
 from .formula import Formula, parse
 from .frameworks import FILE as FRAMEWORKS_FILE, parse_counters, parse_frameworks
 from .compute import INPUT_NAMES, Counter, CounterRule, InputSpec
+from .training import expected_step, parse_kind_training
 from .kinds import (BuildLimit, Case, Convention, HFMapping, Kind, NARule, Published, Requirement, Spec)
 from .schema import schema_check
 from .variables import MISSING, Variable
@@ -102,16 +103,22 @@ def _parse_kind(raw: dict, file: str, group: str, counters: dict[str, Counter]) 
     reqs = [Requirement(f(r["that"], f"require[{i}]"), r["message"]) for i, r in enumerate(raw.get("require") or [])]
     notes = tuple((tuple(n["frameworks"]), n["note"]) for n in raw.get("notes") or [])
     published = tuple(Published(p["preset"], p["source"], p.get("params"), p.get("framework"), dict(p.get("native", {})),
-                                p.get("gmacs")) for p in raw.get("published") or [])
-    hf = tuple(HFMapping(m["model_type"], dict(m["defaults"]), dict(m.get("fixed", {}))) for m in raw.get("hf") or [])
+                                p.get("gmacs"), p.get("gparams"), p.get("gactive")) for p in raw.get("published") or [])
+    hf = tuple(_parse_hf(m, f"{where}.hf[{i}]") for i, m in enumerate(raw.get("hf") or []))
     inputs = tuple(InputSpec(f(x["shape"], f"inputs[{i}].shape") if isinstance(x["shape"], str)
                              else tuple(f(d, f"inputs[{i}].shape[{j}]") for j, d in enumerate(x["shape"])),
                              x.get("dtype", "float32"), x.get("channels_first", False))
                    for i, x in enumerate(raw.get("inputs") or []))
     macs = f(raw["macs"], "macs") if "macs" in raw else None
     tensors = f(raw["tensors"], "tensors") if "tensors" in raw else None
+    active = f(raw["active"], "active") if "active" in raw else None
+    training = parse_kind_training(raw.get("training"), lambda text, at, extra: _formula(
+        text, known | extra, f"{where}.{at}", functions), counters)
+    if macs is None and training.rules:
+        raise SpecError("training counters need a macs formula", where)
     terms = {t: f(text, f"terms.{t}") for t, text in (raw.get("terms") or {}).items()}
-    estimates = {e: (f(x["formula"], f"estimates.{e}"), x["source"]) for e, x in (raw.get("estimates") or {}).items()}
+    estimates = {e: (f(x["formula"], f"estimates.{e}"), x["source"], bool(x.get("training")), x.get("per", "token"))
+                 for e, x in (raw.get("estimates") or {}).items()}
     compute_names = known | {"macs", *terms}
     rules = []
     for i, r in enumerate(raw.get("counters") or []):
@@ -133,21 +140,54 @@ def _parse_kind(raw: dict, file: str, group: str, counters: dict[str, Counter]) 
                 embedding=f(raw["embedding"], "embedding") if "embedding" in raw else None,
                 tied=f(raw["tied"], "tied") if "tied" in raw else None,
                 inputs=inputs, macs=macs, terms=terms, counter_rules=tuple(rules), estimates=estimates,
-                tensors=tensors)
+                tensors=tensors, training=training, active=active)
     for pname in kind.presets:
         kind.resolve({"preset": pname}, f"{where}.presets.{pname}")
     for i, p in enumerate(published):
         if p.preset not in kind.presets:
             raise SpecError(f"unknown preset {p.preset!r}", f"{where}.published[{i}]")
     for i, m in enumerate(hf):
-        for key in (*m.defaults, *m.fixed):
-            if key not in kind.variables:
-                raise SpecError(f"{key!r} is not a variable of {name}", f"{where}.hf[{i}]")
+        _check_hf(m, kind, f"{where}.hf[{i}]")
     for i, values in enumerate(raw["cases"]):
         resolved = kind.resolve(values, f"{where}.cases[{i}]")
         preset = kind.preset_of(values)
         kind.cases.append(Case(kind, resolved, kind.case_id(resolved, preset), preset))
     return kind
+
+
+def _parse_hf(m: dict, where: str) -> HFMapping:
+    """One ``hf`` entry: its formulas over the config's keys (``post_init`` may read the keys it
+    derives before it), its refusals and the keys it ignores, each with why."""
+    keys = set(m["defaults"])
+    post = {k: _formula(t, keys, f"{where}.post_init.{k}") for k, t in (m.get("post_init") or {}).items()}
+    return HFMapping(
+        m["model_type"], dict(m["defaults"]), dict(m.get("fixed") or {}), m["class"], m["config"],
+        dict(m.get("aliases") or {}), post,
+        {k: _formula(t, keys, f"{where}.variables.{k}") for k, t in (m.get("variables") or {}).items()},
+        {k: (tuple(r["builds"]), r["why"]) for k, r in (m.get("refuse") or {}).items()},
+        {key: why for why, keys_ in (m.get("ignore") or {}).items() for key in keys_},
+        dict(m.get("note") or {}))
+
+
+def _check_hf(m: HFMapping, kind: Kind, where: str) -> None:
+    """Every key an ``hf`` entry reads reaches the family, and every family variable it sets is one."""
+    for key in (*m.fixed, *m.variables):
+        if key not in kind.variables or kind.variables[key].input:
+            raise SpecError(f"{key!r} is not a variable of {kind.name}", where)
+    read = {n for f in (*m.post_init.values(), *m.variables.values()) for n in f.names}
+    for key in m.defaults:
+        if key not in kind.variables and key not in read:
+            raise SpecError(f"{key!r} is neither a variable of {kind.name} nor read by a formula", where)
+    for alias, key in m.aliases.items():
+        if key not in {*m.defaults, *m.refuse, *m.ignore, *m.note}:
+            raise SpecError(f"alias {alias!r} names {key!r}, which the entry does not name", where)
+    for key in m.post_init:
+        if key not in m.defaults:
+            raise SpecError(f"post_init derives {key!r}, which is not in defaults", where)
+    named = [*m.defaults, *m.aliases, *m.refuse, *m.ignore, *m.note]
+    twice = sorted({k for k in named if named.count(k) > 1})
+    if twice:
+        raise SpecError(f"key {twice[0]!r} is named twice (read, aliased, refused, ignored or noted)", where)
 
 
 _LET_FUNCTION = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\(\s*([A-Za-z][A-Za-z0-9_]*(?:\s*,\s*[A-Za-z][A-Za-z0-9_]*)*)\s*\)$")
@@ -179,6 +219,7 @@ def _check_kind(kind: Kind, ids: dict[str, str], deep: bool, frameworks: Iterabl
             for counter in (None, *(counters or {}).values()):
                 for fw in (None, *frameworks):
                     case.expected_compute(counter, fw)
+                    expected_step(case, counter, fw, input_grad=True)
     if not any(kind.is_baseline(c.values) or c.preset for c in kind.cases):
         raise SpecError("no case has every option at its default (the plain constructor call)", where)
     for name, var in kind.variables.items():
@@ -220,6 +261,10 @@ class KindTable(Mapping[str, Kind]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
+
+    def group_of(self, name: str) -> str:
+        """``layers`` or ``models``: where the kind is listed (no parsing)."""
+        return self._entries[name][2]
 
     def hf_kind(self, model_type: Any) -> str | None:
         """The kind whose ``hf`` mappings name ``model_type``, read from the raw entries (no parsing)."""

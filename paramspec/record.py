@@ -32,7 +32,7 @@ PARTS = ("params", "flops", "training")  # the parts with a verdict of their own
 # The typed parts beside the quantities, by the record's attribute (and JSON key), and where each
 # type lives: a module adds a part by adding itself here, never by a new path.
 PART_TYPES = {"compute": "paramspec.record:Compute", "training": "paramspec.training:Training",
-              "quantization": "paramspec.files.quantization:Quantization"}
+              "quantization": "paramspec.files.quantization:Quantization", "within": "paramspec.within:Within"}
 
 
 @dataclass
@@ -135,6 +135,7 @@ class Record:
     compute: "Compute | None" = None  # one forward pass: the spec's MACs and a counter's reading, judged
     training: "Any | None" = None  # a training step: its compute and memory (paramspec.training.Training)
     quantization: "Any | None" = None  # a quantized file's method and storage (paramspec.files.quantization)
+    within: "Any | None" = None  # a user's own object: the spec kinds among its layers (paramspec.within)
 
     # ------------------------------------------------------------------ reading it
     @property
@@ -428,7 +429,7 @@ class Compute(Part):
 
     counter: str
     counter_name: str = ""
-    macs: int = 0
+    macs: int | None = 0  # None: no spec formula (a user's own object, measured as it is)
     macs_formula: str = ""
     terms: dict[str, int] = field(default_factory=dict)
     estimates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -444,9 +445,9 @@ class Compute(Part):
     label = "flops"
 
     @property
-    def flops(self) -> int:
-        """The canonical flops: 2 x MACs."""
-        return 2 * self.macs
+    def flops(self) -> int | None:
+        """The canonical flops: 2 x MACs (None: no spec formula)."""
+        return None if self.macs is None else 2 * self.macs
 
     canonical = flops
 

@@ -13,20 +13,24 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .compare import compare, compare_compute, failed, file_record, not_applicable
 from .configs import resolve_case
 from .errors import NotApplicable, SpecError
-from .frameworks import adapter as get_adapter, target
+from .frameworks import adapter as get_adapter, target, targets
 from .kinds import Case, Spec
 from .loader import load_spec
 from .reading import Source
 from .record import FORMULA, NA, Compute, Quantity, Record
 
+if TYPE_CHECKING:
+    from .training import TrainOptions
+
 
 def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, native: bool = True,
-             measure: bool = False, breakdown: bool = True) -> Record:
+             measure: bool = False, breakdown: bool = True, train: "TrainOptions | None" = None) -> Record:
     """Build ``case`` in a target, read it, and compare the reading with the spec.
 
     A case whose build would create more tensors than the spec's ``build_limit`` is bad input
@@ -38,21 +42,29 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
     ``measure``, a forward pass at the case's inputs runs under the target's compute counter,
     compared with that counter's formulas (only for a kind with a ``macs`` formula); without
     ``breakdown``, the counter's per-op table holds the matmul-like ops and the rest as one
-    figure (the suite: what the comparison needs, and faster under XLA).
+    figure (the suite: what the comparison needs, and faster under XLA). With ``train``, a
+    training step (forward and backward) is measured too, and its memory
+    (:func:`paramspec.training.compare_training`).
     """
     case.check_buildable(spec.build_limit)  # before the framework is even imported
     t = target(target_name)
     ad = get_adapter(target_name)
     source = Source("framework", t.name, ad.version(), t.framework)
     record, built = _build_and_read(spec, case, t, ad, source, strict, native)
-    if measure and case.kind.macs is not None and t.counter is not None and record.verdict != NA:
+    counted = case.kind.macs is not None and t.counter is not None and record.verdict != NA
+    step = None
+    if train is not None and counted:
+        step = _train(record, case, spec.counters[t.counter], ad, built, train, strict, breakdown)
+    if measure and counted:
         # Measured even where the spec records the counter as n/a: a counter that measures
         # what the spec says it cannot fails, as an adapter that builds a recorded n/a does.
+        # A training step's forward pass is the forward pass (measure_step reads it as measure
+        # would), so it is not run twice.
         counter = spec.counters[t.counter]
-        m, error = None, None
-        if built is None:
+        m, error = (step.forward if step is not None else None), None
+        if m is None and built is None:
             error = "not measured: the case could not be built and read"
-        else:
+        elif m is None:
             try:
                 m = ad.measure(built, breakdown)
             except Exception as e:
@@ -61,6 +73,28 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
                 error = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"
         compare_compute(record, case, counter, m, error)
     return record
+
+
+def _train(record: Record, case: Case, counter, ad, built, options, strict: bool, breakdown: bool):
+    """Measure a training step of ``built`` and add the training part to ``record``; the step's
+    measurement (None where it could not be measured)."""
+    from .training import compare_training, expected_step
+
+    sm, error, na = None, None, None
+    if built is None:
+        error = "not measured: the case could not be built and read"
+    else:
+        try:
+            sm = ad.measure_step(built, optimizer=options.optimizer, input_grad=options.input_grad,
+                                 recompute=options.recompute, breakdown=breakdown)
+        except NotApplicable as e:  # the target cannot take what was asked (a recompute mode, an optimizer)
+            na = e.reason
+        except Exception as e:
+            if strict and expected_step(case, counter, record.source.framework).not_applicable is None:
+                raise
+            error = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"
+    compare_training(record, case, counter, sm, error, options, not_applicable=na)
+    return sm
 
 
 def _build_and_read(spec: Spec, case: Case, t, ad, source: Source, strict: bool, native: bool) -> tuple[Record, Any]:
@@ -93,14 +127,17 @@ def _build_and_read(spec: Spec, case: Case, t, ad, source: Source, strict: bool,
     return compare(spec, case, reading, native), built
 
 
-def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: bool = True,
-          measure: bool | None = None, breakdown: bool = True) -> Record:
+def count(spec: Any, framework: str | None = None, where: str = "spec", *, native: bool = True,
+          measure: bool | None = None, breakdown: bool = True, train: Any = False, input: Any = None,
+          input_dtype: str = "float32") -> Record:
     """Build a config in a framework, read it, and compare it with the spec's formula.
 
     Args:
         spec: a mapping such as ``{"kind": "LSTM", "input_size": 300, "hidden_size": 128}``,
             ``{"model": "resnet", "preset": "resnet50", "num_classes": 10}`` or
-            ``{"hf_config": {...}}`` (a config.json), or YAML/JSON text of one.
+            ``{"hf_config": {...}}`` (a config.json), or YAML/JSON text of one, or a file's
+            path; or a model you built (a torch module, a built Keras layer or model, a linen
+            ``(module, variables)`` pair, an nnx module): :func:`paramspec.objects.count_object`.
         framework: a target from ``spec/frameworks.yaml``: ``torch`` (the default),
             ``keras`` (Keras 3 on TensorFlow), ``keras-jax``, ``flax-linen`` or ``flax-nnx``;
             or ``formula``: the spec's formulas alone (:func:`formula_record`), no framework.
@@ -110,6 +147,11 @@ def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: b
             Unset: measure when the config names an input size (``batch``, ``seq_len``...).
         breakdown: the counter's per-op table in full; False: the matmul-like ops and the
             rest as one figure (faster under XLA; the comparison needs no more).
+        train: also a training step (``r.training``): True, or a mapping of
+            :class:`~paramspec.training.TrainOptions` (``{"optimizer": "adamw", "precision":
+            "bf16-mixed", "hardware": "H100-SXM", "tokens": 1e12}``), or TrainOptions itself.
+        input: for a built object, its input's shape (or a list of shapes), in its own layout:
+            the forward pass (and a training step) run at it.
 
     Returns:
         a :class:`~paramspec.record.Record`: ``r.params``, ``r.state``, ``r.quantities``
@@ -124,21 +166,63 @@ def count(spec: Any, framework: str = "torch", where: str = "spec", *, native: b
         >>> r.params, r.state, r.native["count_params()"]
         (128, 128, 256)
     """
+    options = train_options(train)
+    if not isinstance(spec, (Mapping, str, bytes, Path)):  # a model the user built
+        from .objects import count_object
+
+        if framework is not None:
+            raise SpecError("a built object is read in its own framework: give no framework", "framework")
+        return count_object(spec, input=input, input_dtype=input_dtype, measure=measure, train=options,
+                            native=native)
+    if input is not None:
+        raise SpecError("input is a built object's shape; a config gives its sizes as variables (batch, seq_len...)",
+                        "input")
+    framework = framework or "torch"
     data = load_spec()
+    names = [*targets(), FORMULA]
+    if framework not in names:
+        from .hints import suggest
+
+        raise SpecError(f"unknown framework {framework!r}{suggest(framework, names)}; known: {', '.join(names)}")
     if framework == FORMULA:
         case = resolve_case(spec, data, where)
-        return formula_record(case, measure if measure is not None else names_an_input(spec, case))
+        return formula_record(case, measure if measure is not None else names_an_input(spec, case), options)
     t = target(framework)
     case = resolve_case(spec, data, where)
     if measure is None:
-        measure = names_an_input(spec, case)
-    record = run_case(data, case, t.name, strict=True, native=native, measure=measure, breakdown=breakdown)
+        measure = names_an_input(spec, case) or options is not None
+    record = run_case(data, case, t.name, strict=True, native=native, measure=measure, breakdown=breakdown,
+                      train=options)
     if record.verdict == NA:
         raise NotApplicable(record.reason)
     return record
 
 
-def formula_record(case: Case, compute: bool = False) -> Record:
+def train_options(train: Any) -> "Any | None":
+    """``count``'s ``train``: None (no training step), or checked :class:`TrainOptions`.
+
+    Raises:
+        SpecError: an unknown option or a value it does not take, in one line.
+    """
+    from .training import TrainOptions
+
+    if train is None or train is False:
+        return None
+    if train is True:
+        return TrainOptions().checked()
+    if isinstance(train, TrainOptions):
+        return train.checked()
+    if isinstance(train, dict):
+        known = set(TrainOptions.__dataclass_fields__)
+        unknown = sorted(set(train) - known)
+        if unknown:
+            raise SpecError(f"unknown training option {unknown[0]!r} (known: {', '.join(sorted(known))})", "train")
+        return TrainOptions(**train).checked()
+    raise SpecError(f"train takes True, a mapping of training options or TrainOptions, got {type(train).__name__}",
+                    "train")
+
+
+def formula_record(case: Case, compute: bool = False, train: Any = None) -> Record:
     """The spec's canonical formulas for ``case``: a value, not a reading (verdict
     ``formula``, source ``formula``). It builds nothing and imports no framework: the fast
     answer for "how many parameters does this config have" (``paramspec count -f formula``).
@@ -154,10 +238,20 @@ def formula_record(case: Case, compute: bool = False) -> Record:
         rec.quantities["tied"] = Quantity(None, e.tied, e.tied_formula, e.canonical_tied)
     if e.embedding is not None:
         rec.quantities["embedding"] = Quantity(None, e.embedding, e.embedding_formula, e.embedding)
+    if e.active is not None:
+        rec.quantities["active"] = Quantity(None, e.active, e.active_formula, e.active)
+    rec.notes = list(case.notes)
     if compute and case.kind.macs is not None:
         c = case.expected_compute()
         rec.compute = Compute(counter=FORMULA, counter_name="the spec's formulas", macs=c.macs,
                               macs_formula=c.macs_formula, terms=dict(c.terms), estimates=dict(c.estimates))
+    if train is not None:
+        if case.kind.macs is None:
+            raise SpecError(f"{case.kind.name} has no forward pass in the spec (no macs formula) to train through",
+                            case.id)
+        from .training import formula_training
+
+        rec.training = formula_training(case, e.params, train)
     return rec
 
 

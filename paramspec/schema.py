@@ -82,7 +82,8 @@ def schema_check(data: Any, schema_name: str, where: str, frameworks: Iterable[s
     if errors:
         err = jsonschema.exceptions.best_match(errors)
         path = pretty_path(data, list(err.absolute_path))
-        msg = err.message if len(err.message) < MAX_MESSAGE else err.message[:MAX_MESSAGE] + "..."
+        msg = _plain_message(err)
+        msg = msg if len(msg) < MAX_MESSAGE else msg[:MAX_MESSAGE] + "..."
         raise SpecError(f"{path or 'top level'}: {msg}", where)
     if marker is not None:
         try:
@@ -110,3 +111,16 @@ def pretty_path(data: Any, path: list) -> str:
             out = f"{out}.{part}" if out else str(part)
         node = child
     return out
+
+
+def _plain_message(err: Any) -> str:
+    """jsonschema's message, said plainly where it can be: an unknown key is named, with a
+    did-you-mean among the keys the schema knows."""
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        from .hints import suggest
+
+        known = list((err.schema or {}).get("properties") or {})
+        unknown = [k for k in err.instance if k not in known]
+        if unknown and known:
+            return f"unknown key {unknown[0]!r}{suggest(unknown[0], known)}; known: {', '.join(known)}"
+    return err.message

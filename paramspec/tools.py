@@ -232,7 +232,30 @@ def _finding(got: int, expected: int, env: Mapping[str, int], warned: bool) -> t
         return WRONG, "silent zero", f"reads 0 where its own definition gives {expected:,}, with no warning"
     if warned:
         return CONVENTION, None, f"differs by {d:+,}, and the tool warns that it skips part of the model"
-    return WRONG, "other", f"differs from its own definition by {d:+,}"
+    return WRONG, "other", f"differs from its own definition by {d:+,}" + _cause(d, env)
+
+
+# What a difference may be made of, where the grading can name it: the true counts it equals.
+CAUSES = {"bias_adds": "the bias adds", "state": "the buffers", "tied": "the tied tensors' second names",
+          "embedding": "the embeddings", "root": "the root module's own parameters",
+          "frozen": "the frozen parameters", "elementwise": "the elementwise work (norms, activations, pooling)",
+          "macs": "the MACs (a factor of 2: MACs for FLOPs, or FLOPs for MACs)", "params": "every parameter"}
+
+
+def _cause(d: int, env: Mapping[str, int]) -> str:
+    """``: it leaves out the bias adds (-512)`` where the difference is one of the true counts
+    (or a whole multiple of one), else an empty string: a cause is named only where found."""
+    for name, what in CAUSES.items():
+        n = env.get(name)
+        if not n:
+            continue
+        if d == n:
+            return f": it adds {what} ({n:,}) that its definition leaves out"
+        if d == -n:
+            return f": it leaves out {what} ({n:,})"
+        if d % n == 0 and abs(d // n) <= 4:
+            return f": {d // n:+d} x {what} ({n:,})"
+    return ""
 
 
 def grade(tool_: Tool, case, run: ToolRun, version: str) -> Record:

@@ -58,12 +58,17 @@ class TrainingRule:
 
 @dataclass(frozen=True)
 class ActivationConvention:
-    """A framework that keeps other activations for backward than the canonical ones, and why."""
+    """A framework (or a target of one: Keras on TensorFlow and on JAX measure differently) that
+    keeps other activations for backward than the canonical ones, and why."""
 
     frameworks: tuple[str, ...]
     activations: Formula
     why: str
     when: Formula | None = None
+    targets: tuple[str, ...] = ()
+
+    def applies(self, framework: str | None, target: str | None) -> bool:
+        return (target is not None and target in self.targets) or (framework is not None and framework in self.frameworks)
 
 
 @dataclass(frozen=True)
@@ -101,14 +106,15 @@ def parse_kind_training(raw: Mapping[str, Any] | None, formula: Any, counters: I
                                   formula(r["when"], f"{at}.when", step_names) if "when" in r else None,
                                   bool(r.get("not_applicable", False)),
                                   tuple(r["frameworks"]) if "frameworks" in r else None))
-    convs = tuple(ActivationConvention(tuple(c["frameworks"]), formula(c["activations"], f"training.conventions[{i}]",
-                                                                       frozenset({"macs"})), c["why"],
-                                       formula(c["when"], f"training.conventions[{i}].when", frozenset({"macs"}))
-                                       if "when" in c else None)
+    act_names = frozenset({"macs", "input_grad"})  # activations may depend on whether the input needs a gradient
+    convs = tuple(ActivationConvention(tuple(c.get("frameworks", ())),
+                                       formula(c["activations"], f"training.conventions[{i}]", act_names), c["why"],
+                                       formula(c["when"], f"training.conventions[{i}].when", act_names)
+                                       if "when" in c else None, tuple(c.get("targets", ())))
                   for i, c in enumerate(raw.get("conventions") or []))
     return KindTraining(f("weight", "training.weight"), f("input", "training.input"), f("first", "training.first"),
-                        f("activations", "training.activations"), raw.get("activations_source", ""), tuple(rules),
-                        convs)
+                        f("activations", "training.activations", act_names), raw.get("activations_source", ""),
+                        tuple(rules), convs)
 
 
 @dataclass
@@ -141,9 +147,10 @@ class ExpectedStep:
 
 
 def expected_step(case: Any, counter: Any | None = None, framework: str | None = None,
-                  input_grad: bool = False) -> ExpectedStep:
+                  input_grad: bool = False, target: str | None = None) -> ExpectedStep:
     """The canonical MACs of a training step of ``case`` and, with a counter, what it should
-    read of ``framework``'s backward pass; and the activations the framework keeps.
+    read of ``framework``'s backward pass; and the activations the framework (or ``target``)
+    keeps (formulas that may read ``input_grad``, 0 or 1).
 
     Raises:
         SpecError: the kind has no ``macs`` formula (no forward pass to train through).
@@ -161,11 +168,13 @@ def expected_step(case: Any, counter: Any | None = None, framework: str | None =
                        _count(t.input, menv, f"{at}.input") if t.input else 0,
                        _count(t.first, menv, f"{at}.first") if t.first else macs, input_grad)
     if t.activations is not None:
-        out.canonical_activations = _count(t.activations, menv, f"{at}.activations")
+        aenv = _with(menv, {"input_grad": int(input_grad)})
+        out.canonical_activations = _count(t.activations, aenv, f"{at}.activations")
         out.activations, out.activations_formula = out.canonical_activations, t.activations.text
         for conv in t.conventions:
-            if framework in conv.frameworks and (conv.when is None or _evaluate_bool(conv.when, menv, f"{at}.conventions")):
-                out.activations = _count(conv.activations, menv, f"{at}.conventions")
+            if conv.applies(framework, target) and (conv.when is None
+                                                    or _evaluate_bool(conv.when, aenv, f"{at}.conventions")):
+                out.activations = _count(conv.activations, aenv, f"{at}.conventions")
                 out.activations_formula, out.activations_why = conv.activations.text, conv.why
                 break
     if counter is None:
@@ -562,7 +571,7 @@ def compare_training(record: Any, case: Any, counter: Any, sm: Any | None, error
     The record fails when the part does."""
     spec = spec or training_spec()
     framework = record.source.framework
-    exp = expected_step(case, counter, framework, options.input_grad)
+    exp = expected_step(case, counter, framework, options.input_grad, record.source.name)
     ec = case.expected_compute(counter, framework)
     why = exp.why if exp.by_convention else None
     t = Training(counter=counter.id, counter_name=counter.name, options=options.to_dict(), macs=exp.macs,
@@ -676,3 +685,40 @@ def _tokens_per_step_of(case: Any) -> int | None:
     """Tokens a step reads: the elements of its token-id input (batch x seq_len), else None."""
     inputs = case.inputs() if case.kind.inputs else ()
     return math.prod(inputs[0].shape) if inputs and inputs[0].dtype.startswith("int") else None
+
+
+def read_training(record: Any, counter: Any, sm: Any | None, error: str | None, options: TrainOptions,
+                  not_applicable: str | None = None, spec: TrainingSpec | None = None) -> Training:
+    """The training part of a user's own object (no spec formula for its compute): the
+    counter's readings of the step, shown not judged; the gradients and the framework's
+    optimizer state held to their formulas over the tensors read; the memory, fit and time."""
+    spec = spec or training_spec()
+    t = Training(counter=counter.id, counter_name=counter.name, options=options.to_dict(), error=error,
+                 not_applicable=not_applicable)
+    params = record.params or 0
+    shapes = [x.shape for x in record.tensors if x.trainable]
+    t.quantities = {"forward": Quantity(), "backward": Quantity(), "step": Quantity(),
+                    "gradients": Quantity(None, 4 * params, "4 * params (an fp32 gradient a parameter, as read)")}
+    opt = spec.optimizers[options.optimizer]
+    if sm is not None:
+        t.version = sm.forward.version
+        t.by_op = {"forward": dict(sm.forward.by_op), "backward": dict(sm.backward.by_op)}
+        t.notes += list(sm.notes)
+        t.quantities["forward"].got = sum(v for op, v in sm.forward.by_op.items() if op in counter.matmul_ops)
+        t.quantities["backward"].got = sum(v for op, v in sm.backward.by_op.items() if op in counter.matmul_ops)
+        t.quantities["step"].got = sm.step_total
+        t.quantities["gradients"].got = sm.gradients
+        if sm.activations is not None:
+            t.quantities["activations"] = Quantity(sm.activations)
+        if sm.optimizer is not None:
+            exp_bytes, formula, owhy = opt.state_bytes(shapes, record.source.framework, record.source.name)
+            t.quantities["optimizer"] = Quantity(sm.optimizer, exp_bytes, f"{formula} ({opt.name})",
+                                                 opt.state_bytes(shapes)[0], owhy)
+    act = t.quantities["activations"].got if "activations" in t.quantities else None
+    t.memory = memory(params, shapes, options, act, "measured in the framework" if act is not None else "", spec)
+    if act is None:
+        t.memory["how"]["activations"] = "not measured: no input shape was given"
+    t.fits = fits(t.memory["bytes"]["total"], options, spec)
+    t.time = run_time(t.measured_step or 0, None, options, spec) if t.measured_step else {}
+    record.training = t
+    return t

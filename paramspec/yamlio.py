@@ -53,7 +53,13 @@ def loads(text: str, where: str) -> Any:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        if mark is None:
+            at = ""
+        elif "\n" not in text.strip():  # inline text (--spec): a column, or its end
+            at = " at the end of the text" if mark.line > 0 or mark.column >= len(text.rstrip()) else \
+                f" at column {mark.column + 1} (`{text[max(0, mark.column - 10):mark.column + 10]}`)"
+        else:
+            at = f" at line {mark.line + 1}, column {mark.column + 1}"
         raise SpecError(f"malformed YAML{at}: {e.problem or e.context}", where) from None
     except yaml.YAMLError as e:
         raise SpecError(f"malformed YAML: {e}", where) from None

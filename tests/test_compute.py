@@ -104,8 +104,13 @@ def published_gmacs():
 
 @pytest.mark.parametrize("family, pub", published_gmacs())
 def test_torchvision_ops_are_macs_of_convolutions_and_linear_layers(target_name, family, pub):
-    """torchvision's `_ops` ("GFLOPS") at 1x3x224x224 are billions of MACs: FlopCounterMode's
-    flops halved. A counter that skips padded taps (XLA) reads fewer, by its recorded convention."""
+    """torchvision's `_ops` ("GFLOPS") at 1x3x224x224 (EfficientNet's at its weights' crop size,
+    the preset's input) are billions of MACs: FlopCounterMode's flops halved. A counter that
+    skips padded taps (XLA) reads fewer, by its recorded convention. A figure read in torch only
+    (most of torchvision's) is not measured here in the other frameworks: their conformance
+    cases hold them to the same formulas, and the formula to the figure (test_spec_files)."""
+    if pub.framework and pub.framework != target(target_name).framework:
+        pytest.skip(f"a figure read in {pub.framework}'s env; this framework is held to the same formula by its cases")
     r = paramspec.count({"model": family, "preset": pub.preset}, framework=target_name, measure=True,
                         native=False, breakdown=False)  # the matmul part is all this needs
     f = r.flops

@@ -376,3 +376,28 @@ def test_a_hostile_pickle_is_refused_and_never_runs(target_name, cli, tmp_path):
     trunc.write_bytes((tmp_path / "ok.pt").read_bytes()[:200])
     p = cli("count", str(trunc))
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+@pytest.mark.framework
+@pytest.mark.only("torch")
+def test_a_whole_pickled_module_is_said_so_in_one_line(target_name, tmp_path):
+    """torch.save(model) pickles the module's class: paramspec runs no pickled code, and says
+    what to save instead, in one line without torch's colours."""
+    import torch
+
+    path = tmp_path / "whole.pt"
+    torch.save(torch.nn.Linear(3, 4), path)
+    p = run_cli("count", str(path))
+    assert p.returncode == 2, p.stderr
+    line, = p.stderr.strip().splitlines()
+    assert line.endswith("pickles a whole module (torch.save(model): Linear); paramspec reads tensors and runs no "
+                         "pickled code: save model.state_dict()"), line
+    assert "\x1b" not in line
+
+
+def test_spec_takes_a_file_path(tmp_path):
+    path = tmp_path / "lstm.yaml"
+    path.write_text("{kind: LSTM, input_size: 300, hidden_size: 128}\n")
+    p = run_cli("count", "-f", "formula", "--spec", str(path), "--json", "-")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["quantities"]["params"]["expected"] == 219_648

@@ -67,7 +67,7 @@ def test_any_formula_text_parses_or_says_why_in_one_line(tokens, n):
 @given(st.dictionaries(st.sampled_from(sorted({k for v in fuzz.HF_KEYS.values() for k in v})),
                        st.one_of(st.integers(-2**80, 2**80), st.booleans(), st.none(), st.text(max_size=5),
                                  st.floats(allow_nan=True)), max_size=6),
-       st.sampled_from(["gpt2", "llama", "bert", "mistral", "qwen2", "nope"]))
+       st.sampled_from([*fuzz.HF_KEYS, "nope"]))
 def test_any_hf_config_resolves_or_says_why(cfg, model_type):
     from paramspec.configs import resolve_case
     from paramspec.run import formula_record
@@ -209,7 +209,7 @@ def test_count_f_formula_is_labelled_and_imports_no_framework():
             "print('RC', rc, 'HEAVY', heavy)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert "RC 0 HEAVY []" in p.stdout, p.stderr
-    assert "the spec's formulas (no framework built it: a value, not a reading)" in p.stdout
+    assert "the spec's formulas (no framework built it: a value, not a reading)" in " ".join(p.stdout.split())
     assert "405,853,388,800" in p.stdout  # the brief's figure for the Llama-3.1-405B config
 
 

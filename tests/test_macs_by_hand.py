@@ -36,6 +36,9 @@ RESNET_BASIC_32 = {"model": "resnet", "block": "basic", "layers": [1, 1, 1, 1], 
 RESNET_BOTTLENECK_32 = {"model": "resnet", "block": "bottleneck", "layers": [1, 1, 1, 1], "groups": 2,
                         "width_per_group": 32, "num_classes": 10, "height": 32, "width": 32}
 MOBILENET_V2_32 = {"model": "mobilenet_v2", "num_classes": 10, "height": 32, "width": 32}
+MOBILENET_V3_SMALL_32 = {"model": "mobilenet_v3", "arch": "small", "num_classes": 10, "height": 32, "width": 32}
+EFFICIENTNET_32 = {"model": "efficientnet", "width_mult": 0.25, "depth_mult": 0.25, "num_classes": 10,
+                   "height": 32, "width": 32}
 CONV1D_PAD1_L4 = {"kind": "Conv1d", "in_channels": 2, "out_channels": 3, "kernel_size": 3, "padding": 1, "length": 4}
 
 HAND = [
@@ -162,6 +165,42 @@ HAND = [
     #   t6 c320 n1 (1x1): 160*960 + 9*960 + 960*320 = 469,440
     #   last 1x1 320*1280 = 409,600; classifier 1280*10 = 12,800
     hand(MOBILENET_V2_32, 6_124_928),
+    # mobilenet_v3_small's table at 32x32 (SE squeeze: make_divisible(expanded // 4, 8)); expand 1x1 at the
+    # input size, depthwise k x k (stride s) and project 1x1 at the output size, SE's two 1x1 convs on 1x1
+    #   stem 3x3/2 -> 16x16: 256*27*16 = 110,592
+    #   16,k3,e16,o16,SE,s2 (-> 8x8; no expand): dw 64*9*16 = 9,216 + SE 2*16*8 = 256 + proj 64*16*16 = 16,384 -> 25,856
+    #   16,k3,e72,o24,s2 (-> 4x4): 64*16*72 = 73,728 + 16*9*72 = 10,368 + 16*72*24 = 27,648 -> 111,744
+    #   24,k3,e88,o24 (4x4): 16*24*88 = 33,792 + 16*9*88 = 12,672 + 16*88*24 = 33,792 -> 80,256
+    #   24,k5,e96,o40,SE,s2 (-> 2x2): 16*24*96 = 36,864 + 4*25*96 = 9,600 + 2*96*24 = 4,608 + 4*96*40 = 15,360 -> 66,432
+    #   2 x 40,k5,e240,o40,SE (2x2): 4*40*240 = 38,400 + 4*25*240 = 24,000 + 2*240*64 = 30,720 + 38,400 -> 2 x 131,520
+    #   40,k5,e120,o48,SE: 4*40*120 = 19,200 + 4*25*120 = 12,000 + 2*120*32 = 7,680 + 4*120*48 = 23,040 -> 61,920
+    #   48,k5,e144,o48,SE: 4*48*144 = 27,648 + 4*25*144 = 14,400 + 2*144*40 = 11,520 + 27,648 -> 81,216
+    #   48,k5,e288,o96,SE,s2 (-> 1x1): 4*48*288 = 55,296 + 25*288 = 7,200 + 2*288*72 = 41,472 + 288*96 = 27,648 -> 131,616
+    #   2 x 96,k5,e576,o96,SE (1x1): 96*576 = 55,296 + 25*576 = 14,400 + 2*576*144 = 165,888 + 55,296 -> 2 x 290,880
+    #   last 1x1 96*576 = 55,296; classifier 576*1024 = 589,824 + 1024*10 = 10,240
+    hand(MOBILENET_V3_SMALL_32, 2_169_792),
+    # width 0.25 (channels 8, 8, 8, 16, 24, 32, 48, 80; last 4*80 = 320), depth 0.25 (one block a stage), 32x32;
+    # expanded = input * ratio, SE squeeze = max(1, input // 4)
+    #   stem 3x3/2 -> 16x16: 256*27*8 = 55,296
+    #   t1 8->8 (16x16, no expand): dw 256*9*8 = 18,432 + SE 2*8*2 = 32 + proj 256*8*8 = 16,384 -> 34,848
+    #   t6 k3 8->8 s2 (-> 8x8, e48): 256*8*48 = 98,304 + 64*9*48 = 27,648 + 2*48*2 = 192 + 64*48*8 = 24,576 -> 150,720
+    #   t6 k5 8->16 s2 (-> 4x4, e48): 64*8*48 = 24,576 + 16*25*48 = 19,200 + 192 + 16*48*16 = 12,288 -> 56,256
+    #   t6 k3 16->24 s2 (-> 2x2, e96): 16*16*96 = 24,576 + 4*9*96 = 3,456 + 2*96*4 = 768 + 4*96*24 = 9,216 -> 38,016
+    #   t6 k5 24->32 (2x2, e144): 4*24*144 = 13,824 + 4*25*144 = 14,400 + 2*144*6 = 1,728 + 4*144*32 = 18,432 -> 48,384
+    #   t6 k5 32->48 s2 (-> 1x1, e192): 4*32*192 = 24,576 + 25*192 = 4,800 + 2*192*8 = 3,072 + 192*48 = 9,216 -> 41,664
+    #   t6 k3 48->80 (1x1, e288): 48*288 = 13,824 + 9*288 = 2,592 + 2*288*12 = 6,912 + 288*80 = 23,040 -> 46,368
+    #   last 1x1 80*320 = 25,600; fc 320*10 = 3,200
+    hand(EFFICIENTNET_32, 500_352),
+    # 224: the 4x4/4 stem -> 56x56 (3136): 3136*48*8 = 1,204,224; a block at a positions: a * (49c dw + 8c^2 MLP)
+    #   stage 8 (56^2): 3136*(392 + 512) = 2,834,944; downsample 2x2/2 -> 28^2 (784): 784*4*8*16 = 401,408
+    #   stage 16: 784*(784 + 2048) = 2,220,288; -> 14^2 (196): 196*4*16*24 = 301,056
+    #   stage 24: 196*(1176 + 4608) = 1,133,664; -> 7^2 (49): 49*4*24*32 = 150,528
+    #   stage 32: 49*(1568 + 8192) = 478,240; head 32*1000 = 32,000
+    hand("convnext[C8x16x24x32-L1x1x1x1]", 8_756_352),
+    # 32x32 in 8x8 patches: 16 patches + the class token = 17; conv_proj 16*3*64*16 = 49,152
+    #   a layer: q, k, v, out 4*17*16*16 = 17,408; QKᵀ + AV 2*17*17*16 = 9,248; MLP 2*17*16*32 = 17,408 -> 44,064
+    #   2 layers 88,128; head (class token) 16*10 = 160; 137,440 an image, x 2 batch
+    hand("vit[img32-p8-L2-heads2-d16-ff32-cls10-N2]", 274_880),
     # ---- text.yaml ----
     # LSTM 4*32*(64+32) = 12,288 a step x 16 steps = 196,608; the classifier reads the last step: 32*2 = 64
     hand("text_classifier[V5000-E64-H32-C2]", 196_672),
@@ -180,6 +219,28 @@ HAND = [
     #   SwiGLU 3*24*64*172 = 792,576 -> 1,112,064 a layer; LM head 24*64*1000 = 1,536,000
     #   (2*1,112,064 + 1,536,000) = 3,760,128 a sequence, x 2 batch
     hand("llama[V1000-d64-ff172-L2-heads8-kv2-N2-S24]", 7_520_256),
+    # Mixtral-like, S16 d32, 4 heads of 8 (q 32), 2 kv heads (kv 16), 2 layers, each a mixture of 4 experts of 48, top 2:
+    #   q 16*32*32 = 16,384; k, v 16*32*16 = 8,192 each; o 16,384; QKᵀ+AV 2*16*16*32 = 16,384 -> 65,536;
+    #   router 16*32*4 = 2,048; the 2 experts a token uses 16*2*(3*32*48) = 147,456 -> 149,504 (never all 4);
+    #   2 * (65,536 + 149,504) + LM head 16*32*128 = 65,536
+    hand("llama[V128-d32-ff48-L2-heads4-kv2-E4-topk2-moeff48-S16]", 495_616),
+    # DeepSeek-V3-like MLA, S16 d32, 4 heads, q/k 8+4 = 12 a head, v 6; q rank 16, kv rank 12; layer 0 dense (ff48),
+    # layer 1 a mixture of 4 experts of 16, top 2, a shared expert of 16:
+    #   q_a 16*32*16 = 8,192; q_b 16*16*48 = 12,288; kv_a 16*32*(12+4) = 8,192; kv_b 16*12*(4*14) = 10,752;
+    #   o 16*24*32 = 12,288; QKᵀ 16*16*4*12 = 12,288; AV 16*16*4*6 = 6,144 -> 70,144 a layer;
+    #   dense MLP 3*16*32*48 = 73,728; router 16*32*4 = 2,048 + 2 experts 16*2*(3*32*16) = 49,152 + shared 3*16*32*16
+    #   = 24,576 -> 75,776; 2 * 70,144 + 73,728 + 75,776 + LM head 16*32*128 = 65,536
+    hand("llama[V128-d32-ff48-L2-heads4-qr16-kvr12-nope8-rope4-vhd6-E4-topk2-moeff16-sharedff16-firstdense1-scorebias"
+         "-S16]", 355_328),
+    # S12 d32, 4 heads of 8 (inner 32), ff48 (ReLU: wi, wo), 2 encoder and 2 decoder layers:
+    #   encoder layer: q,k,v,o 4*12*32*32 = 49,152; QKᵀ+AV 2*12*12*32 = 9,216; FF 2*12*32*48 = 36,864 -> 95,232
+    #   decoder layer: self 49,152 + 9,216; cross: q, o 2*12*32*32 = 24,576, k, v on the encoder's 12 tokens 24,576,
+    #   QKᵀ+AV 9,216; FF 36,864 -> 153,600; LM head 12*32*100 = 38,400; 2*95,232 + 2*153,600 + 38,400
+    hand("t5[V100-d32-kv8-ff48-L2-heads4-buckets8-S12]", 536_064),
+    # 32x32 in 8x8 patches: 16 patches + the class token = 17; the patch conv 16*(3*64)*32 = 98,304
+    #   a layer: q,k,v,o 4*17*32*32 = 69,632; QKᵀ+AV 2*17*17*32 = 18,496; fc1, fc2 2*17*32*48 = 52,224 -> 140,352
+    #   2 layers 280,704; the pooler (class token) 32*32 = 1,024
+    hand("vit_hf[d32-L2-heads4-ff48-img32-patch8]", 380_032),
 ]
 
 
@@ -219,11 +280,33 @@ COUNTERS = [
     counter("MultiheadAttention[E64-heads4-nobias]", "tf_profiler", "keras", 524_288),
     # 2 x (q 16*64*64 = 65,536 + k 16*32*64 = 32,768 + v 16*48*64 = 49,152 + out 65,536)
     counter("MultiheadAttention[E64-heads4-kd32-vd48]", "tf_profiler", "keras", 425_984),
+    # depthwise 7x7 pad 3: taps on the input over n positions are 7n - 12 (3 + 2 + 1 lost at each edge):
+    #   56 -> 380, 28 -> 184, 14 -> 86, 7 -> 37; the rest (stem, MLPs, downsamples, head) has no padding
+    #   dw 380^2*8 = 1,155,200 + 184^2*16 = 541,696 + 86^2*24 = 177,504 + 37^2*32 = 43,808 = 1,918,208
+    #   MLPs 3136*8*64 = 1,605,632 + 784*16*128 = 1,605,632 + 196*24*192 = 903,168 + 49*32*256 = 401,408 = 4,515,840
+    #   stem 1,204,224; downsamples 401,408 + 301,056 + 150,528 = 852,992; head 32,000 -> 8,523,264 MACs, x 2 flops
+    counter("convnext[C8x16x24x32-L1x1x1x1]", "xla", "flax-linen", 17_046_528),
+    # QKᵀ and AV are einsums the profiler does not count: 2 x 2 batch x (137,440 - 2 layers x 9,248)
+    counter("vit[img32-p8-L2-heads2-d16-ff32-cls10-N2]", "tf_profiler", "keras", 475_776),
 ]
 
-# torchvision's weights meta '_ops' (GMACs, shown as GFLOPS) at 1x3x224x224.
-PUBLISHED = {("resnet", "resnet18"): "1.814", ("resnet", "resnet50"): "4.089",
-             ("vgg", "vgg16"): "15.47", ("mobilenet_v2", "mobilenet_v2"): "0.301"}
+# torchvision's weights meta '_ops' (GMACs, shown as GFLOPS) at 1x3x224x224, EfficientNet's at its
+# weights' crop size (CROP)
+PUBLISHED = {("resnet", "resnet18"): "1.814", ("resnet", "resnet50"): "4.089", ("resnet", "resnet152"): "11.514",
+             ("vgg", "vgg11"): "7.609", ("vgg", "vgg11_bn"): "7.609", ("vgg", "vgg13"): "11.308",
+             ("vgg", "vgg13_bn"): "11.308", ("vgg", "vgg16"): "15.47", ("vgg", "vgg16_bn"): "15.47",
+             ("vgg", "vgg19"): "19.632", ("vgg", "vgg19_bn"): "19.632", ("mobilenet_v2", "mobilenet_v2"): "0.301",
+             ("mobilenet_v3", "mobilenet_v3_large"): "0.217", ("mobilenet_v3", "mobilenet_v3_small"): "0.057",
+             ("efficientnet", "efficientnet_b0"): "0.386", ("efficientnet", "efficientnet_b1"): "0.687",
+             ("efficientnet", "efficientnet_b2"): "1.088", ("efficientnet", "efficientnet_b3"): "1.827",
+             ("efficientnet", "efficientnet_b4"): "4.394", ("efficientnet", "efficientnet_b5"): "10.266",
+             ("efficientnet", "efficientnet_b6"): "19.068", ("efficientnet", "efficientnet_b7"): "37.746",
+             ("convnext", "convnext_tiny"): "4.456", ("convnext", "convnext_small"): "8.684",
+             ("convnext", "convnext_base"): "15.355", ("convnext", "convnext_large"): "34.361",
+             ("vit", "vit_b_16"): "17.564", ("vit", "vit_l_16"): "61.555"}
+# EfficientNet_BN_Weights' transforms: crop_size (the others' is 224)
+CROP = {"efficientnet_b1": 240, "efficientnet_b2": 288, "efficientnet_b3": 300, "efficientnet_b4": 380,
+        "efficientnet_b5": 456, "efficientnet_b6": 528, "efficientnet_b7": 600}
 
 
 @pytest.mark.parametrize("ref, macs", HAND)
@@ -264,7 +347,9 @@ def test_the_spec_holds_the_published_gmacs():
 @pytest.mark.parametrize("kind, preset", list(PUBLISHED), ids=[p for _, p in PUBLISHED])
 def test_macs_round_to_the_published_gmacs(kind, preset):
     case = resolve_case({"model": kind, "preset": preset}, SPEC)
-    assert (case.values["batch"], case.values["height"], case.values["width"]) == (1, 224, 224)
+    size = CROP.get(preset, 224)
+    shape = case.inputs()[0].shape
+    assert shape == (1, 3, size, size), shape
     figure = PUBLISHED[kind, preset]
     decimals = len(figure.split(".")[1])
     macs = case.expected_compute().macs

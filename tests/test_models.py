@@ -10,16 +10,19 @@ pytestmark = pytest.mark.framework
 
 
 def published_entries():
-    """Each published figure, with the framework it is about (None: every framework)."""
+    """Each published figure, with the framework it is about (None: every framework). A model card's
+    rounded totals (``gparams``: Mixtral-8x7B, DeepSeek-V3, ...) are held by formula, in torch and by
+    transformers in tests/test_hf_configs.py, not built in every framework."""
     spec = paramspec.load_spec()
     return [pytest.param(k.name, p, id=f"{p.preset}-{p.framework or 'all'}") for k in spec.kinds.values()
-            for p in k.published]
+            for p in k.published if not p.gparams]
 
 
 @pytest.mark.parametrize("family, pub", published_entries())
 def test_published_figures_are_reproduced(target_name, family, pub):
     if pub.framework and pub.framework != target(target_name).framework:
-        pytest.skip(f"a figure about {pub.framework}'s native total: asserted in that framework's env")
+        pytest.skip(f"a figure read in {pub.framework}'s env (its native total, or a figure published for its build): "
+                    "asserted there")
     # the framework's own totals only where the published figure is one (test_conformance reads and
     # checks them on every case of the spec, Llama-2-7b the largest)
     r = paramspec.count({"model": family, "preset": pub.preset}, framework=target_name, native=bool(pub.native))

@@ -57,10 +57,9 @@ def test_recorded_hf_defaults_are_the_transformers_defaults(target_name, model_t
     ref = getattr(transformers, cls)()
     case = resolve_case({"hf_config": {"model_type": model_type}})
     for key, value in mapping.defaults.items():
-        got = getattr(ref, key)
         if value is None:  # unset in the spec: the family's formula derives it, as transformers does
             continue
-        assert got == value, (model_type, key)
+        assert getattr(ref, key) == value, (model_type, key)
     assert case.kind is kind
 
 
@@ -69,6 +68,8 @@ KERAS_APPS = [
     ("ResNet50", {"model": "resnet", "preset": "resnet50", "conv_bias": True}),
     ("VGG16", {"model": "vgg", "preset": "vgg16"}),
     ("MobileNetV2", {"model": "mobilenet_v2", "preset": "mobilenet_v2"}),
+    ("MobileNetV3Large", {"model": "mobilenet_v3", "preset": "mobilenet_v3_large"}),
+    ("ConvNeXtTiny", {"model": "convnext", "preset": "convnext_tiny"}),
 ]
 
 
@@ -86,3 +87,25 @@ def test_keras_applications(target_name, app, config):
     assert ours.agrees, ours.problems
     assert (trainable, non_trainable) == (ours.quantities["params"].expected, ours.quantities["state"].expected)
     assert ref.count_params() == ours.native["count_params()"]
+
+
+@pytest.mark.only("keras")
+def test_keras_applications_efficientnet_adds_only_its_input_normalization(target_name):
+    """keras.applications.EfficientNetB0 is torchvision's architecture with the same weights, plus
+    input preprocessing: a Rescaling layer and a Normalization layer, whose mean, variance and
+    count are non-trainable weights. Everything else equals the spec's formula and the native build."""
+    import keras
+
+    with keras.StatelessScope(initialize_variables=False):
+        ref = keras.applications.EfficientNetB0(weights=None)
+    trainable = sum(math.prod(w.shape) for w in ref.trainable_weights)
+    non_trainable = sum(math.prod(w.shape) for w in ref.non_trainable_weights)
+    preprocessing = sum(math.prod(w.shape) for layer in ref.layers if isinstance(layer, keras.layers.Normalization)
+                        for w in layer.weights)
+    keras.backend.clear_session(free_memory=False)
+    ours = paramspec.count({"model": "efficientnet", "preset": "efficientnet_b0"}, framework=target_name)
+    assert ours.agrees, ours.problems
+    assert preprocessing > 0
+    assert trainable == ours.quantities["params"].expected
+    assert non_trainable - preprocessing == ours.quantities["state"].expected
+    assert ref.count_params() - preprocessing == ours.native["count_params()"]

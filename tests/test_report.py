@@ -114,7 +114,7 @@ def _corrupt(tmp_path, edit):
 
 
 BAD = [
-    ("not-json", lambda p: p.write_text("{"), "not a readable record file (JSONDecodeError)"),
+    ("not-json", lambda p: p.write_text("{"), "not a record file: not JSON (line 1, column 2"),
     ("not-a-record-file", lambda p: p.write_text('{"format": "something else"}'), "not a paramspec record file"),
     ("another-version", lambda p: p.write_text('{"format": "paramspec-records", "schema_version": 7}'),
      "has schema_version 7"),
@@ -254,3 +254,15 @@ def test_the_training_matrix_shows_each_step_and_its_verdict(tmp_path):
     page = html(d, None)
     assert "training step" in page and "<span class=\"q\">step</span>90" in page
     assert [r.case for r in m.failures] == ["K[a2]"]
+
+
+def test_a_folder_given_as_a_record_file_is_said_so(tmp_path):
+    with pytest.raises(SpecError, match="is a folder: give the record files in it"):
+        read_records(tmp_path)
+
+
+def test_report_takes_a_folder_of_record_files(tmp_path):
+    files(tmp_path)
+    p = run_cli("report", str(tmp_path), "--json", "-")
+    assert p.returncode == 1, p.stderr  # K[a2] fails in the synthetic files
+    assert json.loads(p.stdout)["targets"] == ["torch", "keras"]

@@ -224,7 +224,7 @@ def test_hf_config_mapping():
     assert case.values["hidden_size"] == 4096  # LlamaConfig's default
     qwen = resolve_case({"hf_config": {"model_type": "qwen2"}})
     assert qwen.values["qkv_bias"] is True and qwen.values["attention_bias"] is False
-    for bad, needle in [({"model_type": "t5"}, "unknown model_type 't5'"), ({"hidden_size": 8}, "no model_type"),
+    for bad, needle in [({"model_type": "mamba"}, "unknown model_type 'mamba'"), ({"hidden_size": 8}, "no model_type"),
                         ({"model_type": "gpt2", "n_layer": "12"}, "n_layer must be an integer"), ([1], "must be a mapping")]:
         with pytest.raises(SpecError, match=needle):
             resolve_case({"hf_config": bad})

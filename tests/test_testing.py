@@ -1,9 +1,14 @@
-"""paramspec.testing.assert_param_count and its pytest fixture, on objects built here natively."""
+"""paramspec.testing.assert_param_count and assert_matches_kind, their pytest fixtures and
+``paramspec check --factory``, on objects built here natively."""
 import functools
+import sys
 
 import pytest
 
+from paramspec.formula import parse
 from paramspec.frameworks import target
+from paramspec.kinds import Requirement
+from paramspec.loader import load_spec
 
 pytestmark = pytest.mark.framework
 
@@ -93,3 +98,158 @@ def test_a_failing_assertion_points_at_the_users_line(target_name, tmp_path):
     assert p.returncode == 1, p.stdout[-2000:]
     assert '>       assert_param_count(layer, "o * i", o=4, i=3)  # the user\'s line' in p.stdout, p.stdout[-3000:]
     assert "paramspec/testing.py" not in p.stdout and "expected 12" in p.stdout and "read 16" in p.stdout
+
+
+# ---------------------------------------------------------------------- assert_matches_kind
+def torch_linear(c, drop_bias_over=None):
+    import torch
+    with torch.device("meta"):
+        return torch.nn.Linear(c["in_features"], c["out_features"], bias=_bias(c, drop_bias_over))
+
+
+def keras_linear(c, drop_bias_over=None):
+    import keras
+    layer = keras.layers.Dense(c["out_features"], use_bias=_bias(c, drop_bias_over))
+    layer.build((None, c["in_features"]))
+    return layer
+
+
+def flax_linen_linear(c, drop_bias_over=None):
+    import jax
+    from flax import linen
+    module = linen.Dense(c["out_features"], use_bias=_bias(c, drop_bias_over))
+    return module, jax.eval_shape(lambda: module.init(jax.random.key(0), jax.numpy.ones((1, c["in_features"]))))
+
+
+def flax_nnx_linear(c, drop_bias_over=None):
+    from flax import nnx
+    return nnx.eval_shape(lambda: nnx.Linear(c["in_features"], c["out_features"], use_bias=_bias(c, drop_bias_over),
+                                             rngs=nnx.Rngs(0)))
+
+
+def _bias(c, drop_bias_over):
+    """The config's bias, dropped (a user's bug) when out_features is over ``drop_bias_over``."""
+    return c["bias"] and (drop_bias_over is None or c["out_features"] <= drop_bias_over)
+
+
+def linear_for(target_name):
+    """The name of this module's Linear factory for the target's framework (``flax_nnx_linear``)."""
+    return f"{target(target_name).framework.replace('-', '_')}_linear"
+
+
+def test_assert_matches_kind_passes_on_a_layer_that_holds_its_formula(target_name, assert_matches_kind):
+    factory = globals()[linear_for(target_name)]
+    matched = assert_matches_kind(factory, "Linear", examples=15, seed=7)
+    assert matched.configs == 15 and matched.target == target_name
+    assert matched.framework == target(target_name).framework and matched.seed == 7
+
+
+def test_assert_matches_kind_shrinks_a_disagreement_to_the_minimal_config(target_name, assert_matches_kind):
+    factory = globals()[linear_for(target_name)]
+    with pytest.raises(AssertionError) as info:
+        assert_matches_kind(lambda c: factory(c, drop_bias_over=3), "Linear", examples=60, seed=7)
+    msg = str(info.value)
+    assert msg.startswith("Linear: params count of ") and "expected 8 from " in msg and "read 4;" in msg
+    assert "difference (read - formula) -4; the formula counts more than the framework holds" in msg
+    assert "a case of spec/layers/dense.yaml:\n      - {in_features: 1, out_features: 4}\n" in msg
+    assert "seed 7" in msg and "trainable" in msg  # the per-tensor breakdown follows
+
+
+@pytest.mark.only("torch")
+def test_assert_matches_kind_holds_to_the_convention_unless_asked_for_another(target_name, assert_matches_kind):
+    """torch.nn.LSTM keeps two bias vectors a gate: torch's recorded convention holds by default;
+    the canonical formula (one a gate), or another framework's, only where asked, and then it differs."""
+    import torch
+
+    def lstm(c):
+        with torch.device("meta"):
+            return torch.nn.LSTM(c["input_size"], c["hidden_size"], c["num_layers"], c["bias"], batch_first=True,
+                                 bidirectional=c["bidirectional"], proj_size=c["proj_size"])
+
+    assert assert_matches_kind(lstm, "LSTM", examples=10).framework == "torch"
+    for how, whose in (({"convention": "canonical"}, "the canonical"), ({"framework": "keras-jax"}, "keras's")):
+        with pytest.raises(AssertionError) as info:
+            assert_matches_kind(lstm, "LSTM", examples=10, **how)
+        msg = str(info.value)
+        assert f"expected 12 from {whose} formula `" in msg and "read 16; difference (read - formula) +4" in msg
+        assert "- {input_size: 1, hidden_size: 1}" in msg
+
+
+def test_bad_input_to_assert_matches_kind_is_one_line(target_name, assert_matches_kind, monkeypatch):
+    from paramspec.errors import SpecError
+
+    def raises(c):
+        raise ValueError(f"no layer of {c['in_features']} features")
+
+    cases = [
+        (raises, "Linear", r"^the factory test_testing:test_bad_input_to_assert_matches_kind_is_one_line.<locals>"
+                           r"\.raises raised ValueError: no layer of 1 features \(config \{in_features: 1, "
+                           r"out_features: 1\}\)$"),
+        (lambda c: 3, "Linear", r"^the factory .*<lambda> returned what paramspec cannot read: cannot read a "
+                                r"builtins\.int: no adapter"),
+        (globals()[linear_for(target_name)], "Linaer", r"^assert_matches_kind: unknown kind 'Linaer' \(did you mean "
+                                                       r"Linear\?\)"),
+        ("not a function", "Linear", r"^factory must be callable \(config -> built object\), got str$"),
+    ]
+    for factory, kind, message in cases:
+        with pytest.raises(SpecError, match=message) as info:
+            assert_matches_kind(factory, kind, examples=3)
+        assert "\n" not in str(info.value)
+    kind = load_spec().kind("Linear")
+    monkeypatch.setattr(kind, "require", (Requirement(parse("in_features > 1000"), "over 1000"),))
+    with pytest.raises(SpecError, match=r"^spec/layers/dense.yaml: Linear: no config of Linear could be drawn in "
+                                        r"60 tries \(30 repairs each\): `in_features > 1000` held in none$"):
+        assert_matches_kind(globals()[linear_for(target_name)], "Linear", examples=3)
+
+
+def test_check_factory_runs_a_users_layer_from_the_command_line(target_name, cli, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "TARGET", target_name)  # dropping_bias_over_3's framework
+    factory = f"test_testing:{linear_for(target_name)}"
+    p = cli("check", "--factory", factory, "--kind", "Linear", "--examples", "5")
+    assert p.returncode == 0, p.stderr
+    framework = target(target_name).framework
+    assert p.stdout.startswith(f"Linear: 5 drawn configs of {factory} (") and p.stdout.count("\n") == 1
+    assert f"agree with {framework}'s params formula (seed " in p.stdout
+    p = cli("check", "--factory", "test_testing:dropping_bias_over_3", "--kind", "Linear", "-f", target_name)
+    assert p.returncode == 1 and p.stdout.count("\n") == 1, p.stdout + p.stderr
+    assert "- {in_features: 1, out_features: 4}" in p.stderr and "difference (read - formula) -4" in p.stderr
+
+
+def dropping_bias_over_3(c):
+    """A user's Linear factory with a bug: no bias above 3 outputs (in the framework of ``TARGET``)."""
+    return globals()[linear_for(TARGET)](c, drop_bias_over=3)
+
+
+TARGET = "torch"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--factory", "test_testing", "--kind", "Linear"], "--factory test_testing: takes module:function or "
+                                                        "path/to/file.py:function"),
+    (["--factory", "no_such_module_here:f", "--kind", "Linear"],
+     "--factory no_such_module_here:f: cannot import no_such_module_here: ModuleNotFoundError: No module named "
+     "'no_such_module_here'"),
+    (["--factory", "test_testing:nothing", "--kind", "Linear"], "--factory test_testing:nothing: test_testing has no "
+                                                                "'nothing'"),
+    (["--factory", "test_testing:raising", "--kind", "Linear"], "the factory test_testing:raising raised "
+                                                                "ZeroDivisionError: division by zero"),
+    (["--factory", "test_testing:returning_a_string", "--kind", "Linear"],
+     "the factory test_testing:returning_a_string returned what paramspec cannot read: cannot read a builtins.str"),
+    (["--factory", "test_testing:raising", "--kind", "Linaer"], "unknown kind 'Linaer' (did you mean Linear?)"),
+    (["--factory", "test_testing:raising", "--kind", "Linear", "--kind", "GRU"], "--factory checks one kind"),
+    (["--factory", "test_testing:raising", "--kind", "Linear", "--train"], "--train is not an option of --factory"),
+    (["--kind", "Linear", "--examples", "3"], "--examples is an option of --factory"),
+    (["--factory", "test_testing:raising", "--kind", "Linear", "--examples", "0"], "must be 1 or more, got 0"),
+])
+def test_bad_input_to_check_factory_is_one_line_and_exit_2(cli, argv, message):
+    p = cli("check", *argv)
+    assert p.returncode == 2 and p.stdout == "", p.stdout
+    assert p.stderr.count("\n") == 1 and message in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+def raising(c):
+    return 1 / 0
+
+
+def returning_a_string(c):
+    return "Linear"

@@ -17,7 +17,7 @@ from paramspec.training import TrainOptions, training_spec
 LINEAR = "{kind: Linear, in_features: 300, out_features: 128, batch: 4}"
 
 
-def one_line(p, needle: str) -> None:
+def assert_one_line(p, needle: str) -> None:
     assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
     line, = p.stderr.strip().splitlines()
     assert needle in line and "Traceback" not in p.stderr, line
@@ -39,17 +39,17 @@ def one_line(p, needle: str) -> None:
     (["--input", "seq_len=7"], "unknown variable 'seq_len'"),
 ])
 def test_bad_training_input_is_one_line(argv, needle):
-    one_line(run_cli("count", "-f", "formula", "--train", "--spec", LINEAR, *argv), needle)
+    assert_one_line(run_cli("count", "-f", "formula", "--train", "--spec", LINEAR, *argv), needle)
 
 
 def test_a_training_option_without_train_is_one_line():
-    one_line(run_cli("count", "-f", "formula", "--optimizer", "sgd", "--spec", LINEAR), "--optimizer is an option of --train")
+    assert_one_line(run_cli("count", "-f", "formula", "--optimizer", "sgd", "--spec", LINEAR), "--optimizer is an option of --train")
 
 
 def test_a_file_takes_no_training_step(tmp_path):
     path = tmp_path / "shapes.json"
     path.write_text('{"w": [3, 4]}')
-    one_line(run_cli("count", str(path), "--train"), "give --spec or --hf-config, not a file")
+    assert_one_line(run_cli("count", str(path), "--train"), "give --spec or --hf-config, not a file")
 
 
 def test_a_kind_with_no_forward_pass_has_no_step():

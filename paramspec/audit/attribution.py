@@ -156,9 +156,13 @@ def explain_difference(readings: list[Reading | Record], diffs: list[Any], count
 
     order = sorted(fits, key=lambda lab: (not lab.startswith("the"), not lab.startswith("every"), "*" in lab,
                                           len(members[lab])))
-    for lab in order:
-        if all(tot[lab] == d for tot, d in zip(totals, diffs)):
-            return say((lab,))
+    ones = [lab for lab in order if all(tot[lab] == d for tot, d in zip(totals, diffs))]
+    if len(ones) == 1:
+        return say((ones[0],))
+    if ones:  # several groups of exactly that size: sizes alone cannot tell which is missing
+        named = [lab for lab in ones if lab.startswith("`")] or ones
+        shown = ", ".join(named[:-1]) + f" or {named[-1]}" if len(named) > 1 else named[0]
+        return f"the difference ({diffs[0]:,}) is the size of {shown}: one of them (sizes alone cannot tell which)"
     pool = order[:48]
     for size in range(2, 5):
         for combo in itertools.combinations(pool, size):

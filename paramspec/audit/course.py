@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from .. import yamlio
 from ..errors import FormulaError, SpecError
 from ..formula import Formula, parse
+from ..hints import suggest
 from ..kinds import Spec
 from ..loader import load_spec
 from .attribution import TRAINING_COUNTS
@@ -101,11 +102,12 @@ def load_course(path: Path | str, spec: Spec | None = None) -> Course:
                 raise SpecError(f"{kind_name} is a {'model family: use model' if kind.group == 'models' else 'layer kind: use kind'}", at)
             for author, spec_var in variables.items():
                 if base_variable(spec_var) not in kind.variables:
-                    raise SpecError(f"variables.{author}: {spec_var!r} is not a variable of {kind_name} "
-                                    f"(known: {', '.join(kind.variables)})", at)
+                    raise SpecError(f"variables.{author}: {spec_var!r} is not a variable of {kind_name}"
+                                    f"{suggest(base_variable(spec_var), kind.variables)}; known: "
+                                    f"{', '.join(kind.variables)}", at)
             for name in raw.get("fixed") or {}:
                 if name != "preset" and name not in kind.variables:
-                    raise SpecError(f"fixed.{name}: not a variable of {kind_name}", at)
+                    raise SpecError(f"fixed.{name}: not a variable of {kind_name}{suggest(name, kind.variables)}", at)
         elif factory is not None:
             if ":" not in factory:
                 raise SpecError(f"factory {factory!r} must be 'package.module:function'", at)

@@ -103,20 +103,23 @@ def _carried(claim: dict[str, Any], earlier: list[dict[str, Any]]) -> str:
 def text_table(report: dict[str, Any]) -> str:
     """The audit for a terminal: the verdict table, then each worked example's claims, folded
     to the terminal's width."""
-    import textwrap
-
-    from ..render.console import render_table, width
+    from ..render.console import fold, render_table
 
     t = report["targets"]
 
     def cell(r: dict[str, Any] | None) -> str:
         if not r:
             return "-"
-        return {"agrees": "✓", "n/a": "n/a"}.get(r["verdict"], f"✗ {r.get('difference') or 'not polynomial'}")
+        if r["verdict"] == "error":
+            return "✗ error"
+        return {"agrees": "✓", "n/a": "n/a"}.get(r["verdict"], f"✗ {r.get('difference') or '(no polynomial)'}")
 
     rows = [[e["id"], e["counts"], cell(e.get("canonical")), *[cell(e["frameworks"].get(x)) for x in t]]
             for e in report["entries"]]
-    lines = [render_table(["entry", "counts", "canonical", *t], rows), ""]
+    lines = [render_table(["entry", "counts", "canonical", *t], rows),
+             fold("✓ the formula agrees; ✗ D: the reading is the formula + D (read - formula, in the entry's own "
+                  "variables); ✗ (no polynomial): it differs by no polynomial of them; n/a: the framework lacks "
+                  "the layer", indent="  "), ""]
     for e in report["entries"]:
         for ex in e["examples"]:
             vals = ", ".join(f"{k}={v}" for k, v in ex["values"].items())
@@ -128,6 +131,12 @@ def text_table(report: dict[str, Any]) -> str:
             if ex["readings"]:
                 said.append("the model reads " + ", ".join(f"{_fmt(v)} in {x}" for x, v in ex["readings"].items()))
             lines.append(f"{e['id']} ({vals}):")
-            lines += [textwrap.fill(x, width(), initial_indent="  ", subsequent_indent="    ") for x in said]
-    lines.append(f"\n{report['problems']} problem(s)")
+            lines += [fold(x, indent="    ", first="  ") for x in said]
+        for x, r in e["frameworks"].items():  # what a difference is made of, where the audit found it
+            if r["verdict"] in ("disagrees", "error") and r.get("reason"):
+                lines.append(fold(f"{e['id']} in {x}: {r['reason']}", indent="    "))
+    listed = report.get("problem_list") or []
+    n = report["problems"]
+    lines.append(f"\n{n} problem{'s' if n != 1 else ''}" + (":" if listed else ""))
+    lines += [fold(p, indent="    ", first="  - ") for p in listed]
     return "\n".join(lines)

@@ -180,7 +180,7 @@ def audit(course: Course, targets: list[str], per_target: Mapping[str, dict[str,
     """Merge the targets' parts with the canonical formula and the worked examples' arithmetic."""
     spec = spec or load_spec()
     entries = []
-    wrong = 0
+    problems: list[str] = []  # one a claim: a formula, a worked step, a bottom line
     for entry in course.entries:
         e: dict[str, Any] = {"id": entry.id, "where": entry.where, "text": entry.text,
                              "formula": str(entry.formula) if entry.formula else None, "counts": entry.counts,
@@ -189,18 +189,24 @@ def audit(course: Course, targets: list[str], per_target: Mapping[str, dict[str,
         canon = canonical_measurer(entry, spec)
         if canon is not None and entry.formula is not None:
             e["canonical"] = fit_difference(entry, canon, spec, [dict(x.values) for x in entry.examples]).to_dict()
-            wrong += e["canonical"]["verdict"] == "disagrees"
         for t in targets:
             part = dict(per_target[t][entry.id])
             e["frameworks"][t] = {k: v for k, v in part.items() if k != "example_readings"}
-            wrong += part["verdict"] in ("disagrees", "error")
+        wrong_in = [t for t in targets if e["frameworks"][t]["verdict"] in ("disagrees", "error")]
+        canonical_wrong = e.get("canonical", {}).get("verdict") == "disagrees"
+        if canonical_wrong or wrong_in:
+            where = (["the canonical formula"] if canonical_wrong else []) + (
+                [f"{len(wrong_in)} of {len(targets)} frameworks ({', '.join(wrong_in)})"] if wrong_in else [])
+            problems.append(f"{entry.id}: the formula `{entry.formula}` disagrees with {' and '.join(where)}")
         exs = []
         for i, ex in enumerate(entry.examples):
             claims = check_example(entry, ex)
             final = final_claim(ex)
             at = ex.claims.index(final) if final is not None else None
+            vals = ", ".join(f"{k}={v}" for k, v in ex.values.items())
             # a wrong step counts once; the bottom line counts once, wrong by arithmetic or in a framework
-            wrong += sum(c["arithmetic_ok"] is False for j, c in enumerate(claims) if j != at)
+            problems += [f"{entry.id} ({vals}): the step `{c['of']}` is {c['formula_value']:,}, not {c['claimed']:,}"
+                         for j, c in enumerate(claims) if j != at and c["arithmetic_ok"] is False]
             truth = {}
             if final is not None:
                 for t in targets:
@@ -208,7 +214,11 @@ def audit(course: Course, targets: list[str], per_target: Mapping[str, dict[str,
                     got = readings[i] if i < len(readings) else None
                     truth[t] = {"reading": got,
                                 "claim_true": final.matches(got) if isinstance(got, int) else None}
-                wrong += claims[at]["arithmetic_ok"] is False or any(v["claim_true"] is False for v in truth.values())
+                false_in = [t for t, v in truth.items() if v["claim_true"] is False]
+                if claims[at]["arithmetic_ok"] is False or false_in:
+                    why = (["its arithmetic"] if claims[at]["arithmetic_ok"] is False else []) + (
+                        [f"the model in {len(false_in)} of {len(targets)} frameworks"] if false_in else [])
+                    problems.append(f"{entry.id} ({vals}): the text's {final.value:,} is wrong by {' and by '.join(why)}")
             exs.append({"values": ex.values, "text": ex.text, "claims": claims,
                         "claimed": final.value if final else None,
                         "formula_value": claims[at]["formula_value"] if final else None,
@@ -218,4 +228,4 @@ def audit(course: Course, targets: list[str], per_target: Mapping[str, dict[str,
         e["examples"] = exs
         entries.append(e)
     return {"course": course.name, "file": course.path, "source": course.source, "targets": targets,
-            "entries": entries, "problems": wrong}
+            "entries": entries, "problems": len(problems), "problem_list": problems}

@@ -18,7 +18,8 @@ def add_parsers(sub) -> None:
                                    "process; write one record file per target and merge them into the matrix.")
     k.add_argument("--framework", "-f", action="append", metavar="TARGET",
                    help="a target (repeatable, or comma-separated; default: every installed one)")
-    k.add_argument("--kind", action="append", help="only these kinds or model families (repeatable)")
+    k.add_argument("--kind", action="append", help="only these kinds or model families (repeatable); with "
+                                                   "--factory, the one kind its objects are held to")
     k.add_argument("--record-dir", help="write one record file per target here (default: a temporary folder)")
     k.add_argument("--quiet", action="store_true", help="do not print failure details")
     add_jobs(k, "targets")
@@ -31,12 +32,21 @@ def add_parsers(sub) -> None:
                    help="count parameters only: do not measure each case's forward pass under the target's "
                         "compute counter (no FLOPs matrix)")
     add_outputs(k, json="the matrix", markdown="the matrix", html="the matrix")
+    k.add_argument("--factory", metavar="MODULE:FUNCTION",
+                   help="check your own layer instead: FUNCTION(config) returns a built object (a torch module, a "
+                        "built Keras layer, a linen (module, variables) pair, an nnx module) for each config of "
+                        "--kind drawn from the spec, held to the spec's formula for its framework (-f: another "
+                        "framework's); in this process. MODULE is a module name (from the current folder too) or "
+                        "a path/to/file.py")
+    k.add_argument("--examples", type=_examples, metavar="N",
+                   help="with --factory: how many configs to draw (default: 100)")
     k.set_defaults(func=run_check)
 
     r = sub.add_parser("report", help="merge record files into the matrix (runs nothing)",
                        description="Merge record files (from `check --record-dir` or the test suite) into the "
                                    "matrix. Every file is checked first; a bad one stops the merge.")
-    r.add_argument("records", nargs="*", help="record files (of framework targets, and of `paramspec tools` runs)")
+    r.add_argument("records", nargs="*", help="record files (of framework targets, and of `paramspec tools` runs), "
+                                              "or folders of them (their *.json)")
     r.add_argument("--record-dir", help="merge every *.json here")
     add_outputs(r, json="the matrix", markdown="the matrix",
                 html="the matrix and, when tool record files are among the inputs, the tools audit")
@@ -52,6 +62,10 @@ def summary_line(f) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    if args.factory is not None:
+        return run_factory(args)
+    if args.examples is not None:
+        raise SpecError("--examples is an option of --factory")
     from ..loader import load_spec
     from ..report import merge, read_records
     from .children import Job, run_jobs
@@ -74,10 +88,98 @@ def run_check(args: argparse.Namespace) -> int:
     return _report(args, merge(files), explain=not args.quiet)
 
 
+def _examples(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of configs, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
+
+
+# What `check` does with the spec's own cases that --factory does not: asked for with it, bad input.
+_NOT_WITH_FACTORY = {"record_dir": "--record-dir", "quiet": "--quiet", "jobs": "--jobs", "train": "--train",
+                     "input_grad": "--input-grad", "no_flops": "--no-flops", "json": "--json",
+                     "markdown": "--markdown", "html": "--html"}
+
+
+def run_factory(args: argparse.Namespace) -> int:
+    """``check --factory module:function --kind KIND``: your own layer, over drawn configs of a
+    kind (:func:`paramspec.testing.assert_matches_kind`), in this process. Exit 0 when every
+    drawn config agrees, 1 at the first that does not (shrunk to a minimal one: stdout says so,
+    stderr explains), 2 for bad input."""
+    from ..testing import matches_kind
+
+    given = [flag for key, flag in _NOT_WITH_FACTORY.items() if getattr(args, key, None)]
+    if given:
+        raise SpecError(f"{given[0]} is not an option of --factory (it takes --kind, --examples and -f)")
+    kinds, frameworks = split(args.kind), split(args.framework)
+    if len(kinds) != 1:
+        raise SpecError(f"--factory checks one kind: give --kind once (got {len(kinds)})")
+    if len(frameworks) > 1:
+        raise SpecError(f"--factory holds its objects to one framework's formula: give -f once (got {len(frameworks)})")
+    factory = load_factory(args.factory)
+    try:
+        matched = matches_kind(factory, kinds[0], framework=frameworks[0] if frameworks else None,
+                               examples=args.examples or 100, database=None)
+    except AssertionError as e:
+        print(f"{kinds[0]}: {args.factory} disagrees with the spec at a drawn config (the minimal one, below)")
+        print(str(e), file=sys.stderr)
+        return EXIT_DISAGREE
+    print(matched.summary(args.factory))
+    return EXIT_OK
+
+
+def load_factory(text: str):
+    """The function ``module:function`` (or ``path/to/file.py:function``) names.
+
+    Raises:
+        SpecError: one line: the text is not of that form, the module cannot be imported (its
+            exception named), or it has no such function.
+    """
+    import importlib
+    import importlib.util
+    import os
+
+    where = f"--factory {text}"
+    module_name, sep, attr = str(text).rpartition(":")
+    if not sep or not module_name or not attr:
+        raise SpecError("takes module:function or path/to/file.py:function", where)
+    try:
+        if module_name.endswith(".py") or os.sep in module_name or "/" in module_name:
+            path = Path(module_name)
+            if not path.is_file():
+                raise SpecError(f"no such file {module_name}", where)
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules.setdefault(path.stem, module)
+            spec.loader.exec_module(module)
+        else:
+            if os.getcwd() not in sys.path and "" not in sys.path:
+                sys.path.insert(0, os.getcwd())  # as `python -m` would: a module of the current folder
+            module = importlib.import_module(module_name)
+    except SpecError:
+        raise
+    except BaseException as e:  # SystemExit too: importing a user's module must not end the command
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise SpecError(f"cannot import {module_name}: {type(e).__name__}: {first}", where) from None
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise SpecError(f"{module_name} has no {attr!r}", where)
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise SpecError(f"{module_name}:{attr} is a {type(obj).__name__}, not a function", where)
+    return obj
+
+
 def run_report(args: argparse.Namespace) -> int:
     from ..report import merge, read_records
 
-    paths = [Path(p) for p in args.records]
+    paths = [q for p in args.records for q in (sorted(Path(p).glob("*.json")) if Path(p).is_dir() else [Path(p)])]
     if args.record_dir:
         folder = Path(args.record_dir)
         if not folder.is_dir():

@@ -16,22 +16,33 @@ def add_parser(sub) -> None:
                                    "spec's formula), or the tensors a file declares.")
     c.add_argument("path", nargs="?", help="a file to count: shape list, safetensors (or index), .pt/.bin, "
                                            ".weights.h5/.keras, .msgpack, .gguf, .onnx, or a model folder")
-    c.add_argument("--framework", "-f", default="torch", metavar="TARGET",
+    c.add_argument("--framework", "-f", metavar="TARGET",
                    help=f"one of {', '.join(targets())} (default: torch), or formula: the spec's formula "
                         "value alone, labelled as such, with no framework built or imported")
     c.add_argument("--spec", help="the config as YAML/JSON, e.g. '{kind: LSTM, input_size: 300, hidden_size: 128}' "
                                   "or '{model: resnet, preset: resnet50}'")
-    c.add_argument("--hf-config", metavar="CONFIG_JSON", help="a Hugging Face config.json (bert, gpt2, llama, "
-                                                               "mistral, qwen2)")
-    c.add_argument("--input", action="append", metavar="NAME=N", default=[],
+    c.add_argument("--hf-config", metavar="CONFIG_JSON",
+                   help="a Hugging Face config.json, read as its transformers config class reads it (its model_type: "
+                        "one of those docs/reference/models.md lists)")
+    c.add_argument("--object", metavar="MODULE:NAME",
+                   help="a model you built: a torch module, a built Keras layer or model, a linen (module, "
+                        "variables) pair or an nnx module, or a function of no arguments that returns one, "
+                        "importable as MODULE:NAME (the current folder is on the path)")
+    c.add_argument("--input", action="append", metavar="NAME=N|SHAPE", default=[],
                    help="an input size for the forward pass, beside --spec or --hf-config (repeatable): "
-                        "batch, seq_len, length, height, width or depth, e.g. --input seq_len=2048")
+                        "batch, seq_len, length, height, width or depth, e.g. --input seq_len=2048; with --object, "
+                        "the input's shape in the model's own layout, e.g. --input 1x3x224x224 (token ids: "
+                        "--input 1x128:int64)")
     c.add_argument("--depth", type=int, help="print the per-module tree to this depth (and add it to --json)")
     c.add_argument("--flops", action="store_true",
                    help="also run one forward pass under the target's compute counter (FlopCounterMode, XLA's cost "
                         "analysis, TensorFlow's profiler) at the config's input (the kind's default sizes unless it "
                         "gives batch, seq_len, height...): the per-op table, the totals and the spec's MACs; "
                         "implied when the config gives an input size")
+    c.add_argument("--no-flops", action="store_true",
+                   help="count parameters only, even where the config gives an input size (no forward pass)")
+    c.add_argument("--exit-zero", action="store_true",
+                   help="exit 0 even when a reading disagrees with its formula (bad input still exits 2)")
     t = c.add_argument_group("training", "a training step: its FLOPs (forward and backward, under the target's "
                                          "counter), its memory by part, whether it fits, and how long a run takes")
     t.add_argument("--train", action="store_true",
@@ -78,9 +89,19 @@ def run(args: argparse.Namespace) -> int:
     from ..run import count, count_file
 
     depth = positive_depth(args.depth)
-    if args.path is not None:
-        if args.spec is not None or args.hf_config is not None:
-            raise SpecError("give a file, or --spec, or --hf-config: one of them")
+    if sum(x is not None for x in (args.path, args.spec, args.hf_config, args.object)) > 1:
+        raise SpecError("give a file, or --spec, or --hf-config, or --object: one of them")
+    if args.object is not None:
+        if args.framework is not None:
+            raise SpecError("--object is read in its own framework: give no --framework")
+        train = train_options(args)
+        shapes, dtype = object_shapes(args.input)
+        r = count(load_object(args.object), input=shapes or None, input_dtype=dtype,
+                  measure=True if args.flops else (False if args.no_flops else None),
+                  train=train if train is not None else False)
+        inputs = []
+        table = lambda: count_table(r, depth)  # noqa: E731
+    elif args.path is not None:
         if args.flops or args.input or args.train:
             raise SpecError("--flops, --input and --train measure a forward pass: give --spec or --hf-config, "
                             "not a file")
@@ -98,15 +119,73 @@ def run(args: argparse.Namespace) -> int:
 
             spec = {**parse_config(spec), **input_sizes(args.input)}
         train = train_options(args)
-        r = count(spec, framework=args.framework, where=args.hf_config or "spec",
-                  measure=True if args.flops else None, train=train if train is not None else False)
+        if args.no_flops and (args.flops or train is not None):
+            raise SpecError("--no-flops measures nothing: it takes neither --flops nor --train")
+        r = count(spec, framework=args.framework or "torch", where=args.hf_config or "spec",
+                  measure=True if args.flops else (False if args.no_flops else None),
+                  train=train if train is not None else False)
         inputs = [args.hf_config] if args.hf_config else []
         table = lambda: count_table(r, depth)  # noqa: E731
     write_outputs(args, {"json": lambda: json.dumps(r.to_dict(depth), indent=2, ensure_ascii=False),
                          "markdown": lambda: record_markdown(r)}, inputs)
     if not to_stdout(args):
         print(table())
-    return EXIT_OK if r.agrees else EXIT_DISAGREE
+    return EXIT_OK if r.agrees or args.exit_zero else EXIT_DISAGREE
+
+
+def load_object(path: str):
+    """``MODULE:NAME`` imported (the current folder first on the path): the object, or what a
+    function of no arguments returns.
+
+    Raises:
+        SpecError: one line: not MODULE:NAME, a module that does not import (its error named), no
+            such name, a function that raises or needs arguments.
+    """
+    import importlib
+    import inspect
+    import os
+    import sys
+
+    module_name, _, name = path.partition(":")
+    if not module_name or not name:
+        raise SpecError(f"takes MODULE:NAME (an importable module and an object or function in it), got {path!r}",
+                        "--object")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as e:  # the user's module: whatever it raises is their input's error, said in one line
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise SpecError(f"cannot import {module_name}: {type(e).__name__}: {first}", "--object") from None
+    if not hasattr(module, name):
+        raise SpecError(f"{module_name} has no {name!r}", "--object")
+    obj = getattr(module, name)
+    if inspect.isfunction(obj):
+        try:
+            obj = obj()
+        except TypeError as e:
+            raise SpecError(f"{path} is a function that needs arguments: give an object, or a function of none "
+                            f"({e})", "--object") from None
+        except Exception as e:
+            first = (str(e).strip().splitlines() or [""])[0][:200]
+            raise SpecError(f"{path}() raised {type(e).__name__}: {first}", "--object") from None
+    return obj
+
+
+def object_shapes(items: list[str]) -> tuple[list[tuple[int, ...]], str]:
+    """``--input 1x3x224x224`` (repeatable; ``:int64`` for token ids) as shapes and one dtype."""
+    shapes, dtypes = [], set()
+    for item in items:
+        text, _, dtype = item.partition(":")
+        dims = text.split("x")
+        if not all(d.isdigit() and int(d) > 0 for d in dims):
+            raise SpecError(f"with --object, --input takes a shape such as 1x3x224x224 (and :int64 for token ids), "
+                            f"got {item!r}")
+        shapes.append(tuple(int(d) for d in dims))
+        dtypes.add(dtype or "float32")
+    if len(dtypes) > 1:
+        raise SpecError("the inputs take one dtype", "--input")
+    return shapes, (dtypes.pop() if dtypes else "float32")
 
 
 def input_sizes(items: list[str]) -> dict[str, int]:
@@ -146,8 +225,9 @@ def record_markdown(r) -> str:
             out += ["| op | flops | |", "| --- | ---: | --- |"]
             out += [f"| `{op}` | {n:,} | {'matmul' if op in ops else ''} |" for op, n in f.by_op.items()]
             out += [f"| total | {f.measured:,} | |", ""]
-        out.append(f"- MACs (canonical): {f.macs:,} (`{f.macs_formula}`); canonical flops 2 × MACs = "
-                   f"{f.canonical:,}")
+        if f.macs is not None:
+            out.append(f"- MACs (canonical): {f.macs:,} (`{f.macs_formula}`); canonical flops 2 × MACs = "
+                       f"{f.canonical:,}")
         out += [f"- term `{name}`: {v:,}" for name, v in f.terms.items()]
         if f.expected is not None:
             out.append(f"- the counter's formula ({f.compares}): {f.expected:,} {f.mark}")

@@ -9,11 +9,18 @@ from ..errors import EXIT_OK, SpecError
 
 
 def add_parsers(sub) -> None:
-    s = sub.add_parser("kinds", help="list the kinds and model families, with their variables")
+    s = sub.add_parser("kinds", help="list the kinds and model families, with their variables",
+                       description="List every layer kind and model family with its variables (required ones "
+                                   "first, then each option with its default), or, for the kinds named, their "
+                                   "variables, formulas, presets and cases.")
+    s.add_argument("kinds", nargs="*", metavar="KIND", help="only these kinds or model families, in detail")
     s.set_defaults(func=run_kinds)
 
-    v = sub.add_parser("conventions", help="print the framework conventions table (Markdown)")
+    v = sub.add_parser("conventions", help="print where a framework follows its own formula, and why",
+                       description="Print every framework convention the spec records (a framework's own formula "
+                                   "for a kind, and why), folded to the terminal; --markdown prints the table.")
     v.add_argument("--not-applicable", action="store_true", help="also print what each framework lacks (n/a)")
+    v.add_argument("--markdown", action="store_true", help="print Markdown tables instead")
     v.set_defaults(func=run_conventions)
 
     a = sub.add_parser("validate", help="check spec files (no framework needed)")
@@ -23,21 +30,48 @@ def add_parsers(sub) -> None:
 
 def run_kinds(args: argparse.Namespace) -> int:
     from ..loader import load_spec
+    from ..render.console import fold
 
-    for kind in load_spec().kinds.values():
-        variables = ", ".join(n if v.required else f"{n}={json.dumps(v.default)}" for n, v in kind.variables.items())
+    spec = load_spec()
+    wanted = [spec.kind(k, "kinds") for k in args.kinds]
+    for kind in wanted or spec.kinds.values():
+        ordered = sorted(kind.variables.items(), key=lambda nv: not nv[1].required)  # required first
+        variables = ", ".join(n if v.required else f"{n}={json.dumps(v.default)}" for n, v in ordered)
         presets = f"; presets: {', '.join(kind.presets)}" if kind.presets else ""
-        print(f"{kind.name}({variables})  [{kind.file}, {len(kind.cases)} cases{presets}]")
+        print(fold(f"{kind.name}({variables})  [{kind.file}, {len(kind.cases)} cases{presets}]", indent="    "))
+        if wanted:
+            print(_kind_detail(kind, fold))
     return EXIT_OK
 
 
-def run_conventions(args: argparse.Namespace) -> int:
-    from ..render.spec_tables import conventions, not_applicable
+def _kind_detail(kind, fold) -> str:
+    """One kind in detail: its summary, each variable, its formulas, conventions and cases."""
+    out = [fold(kind.summary, indent="  ", first="  ")]
+    for name, v in sorted(kind.variables.items(), key=lambda nv: not nv[1].required):
+        out.append(fold(f"{name}: {v.describe()}" + (f" ({v.doc})" if getattr(v, "doc", "") else ""),
+                        indent="      ", first="  - "))
+    out.append(fold(f"params = {kind.params}", indent="      ", first="  "))
+    out.append(fold(f"state = {kind.state}", indent="      ", first="  "))
+    if kind.macs is not None:
+        out.append(fold(f"macs = {kind.macs}", indent="      ", first="  "))
+    for c in kind.conventions:
+        changed = ", ".join(f"{w} = {getattr(c, w)}" for w in ("params", "state", "tied", "embedding")
+                            if getattr(c, w) is not None)
+        out.append(fold(f"{', '.join(c.frameworks)}: {changed} ({c.why})", indent="      ", first="  "))
+    for r in kind.not_applicable:
+        when = f" when {r.when}" if r.when else ""
+        out.append(fold(f"n/a in {', '.join(r.frameworks)}{when}: {r.why}", indent="      ", first="  "))
+    out.append(fold("cases: " + ", ".join(c.id for c in kind.cases), indent="      ", first="  "))
+    return "\n".join(out)
 
-    print(conventions())
+
+def run_conventions(args: argparse.Namespace) -> int:
+    from ..render import spec_tables as T
+
+    print(T.conventions() if args.markdown else T.conventions_text())
     if args.not_applicable:
         print()
-        print(not_applicable())
+        print(T.not_applicable() if args.markdown else T.not_applicable_text())
     return EXIT_OK
 
 

@@ -40,8 +40,13 @@ def run_tools(args: argparse.Namespace) -> int:
 
     spec, ts = load_spec(), load_tools()
     kinds = split(args.kind) + split(args.model)
-    for k in kinds:
-        spec.kind(k, "--kind" if k in split(args.kind) else "--model")
+    for option, group, values in (("--kind", "layers", split(args.kind)), ("--model", "models", split(args.model))):
+        for k in values:
+            kind = spec.kind(k, option, group)
+            if kind.group != group:
+                other = "--model" if option == "--kind" else "--kind"
+                raise SpecError(f"{k} is a {'model family' if kind.group == 'models' else 'layer kind'}: give it as "
+                                f"{other} {k}", option)
     wanted = split(args.tool) or list(ts.tools)
     for name in wanted:
         if name not in ts.tools:
@@ -76,6 +81,11 @@ def report_tools(args: argparse.Namespace, files) -> int:
                          "markdown": lambda: markdown(report),
                          "html": lambda: html(None, report)})
     if not to_stdout(args):
+        from ..render.console import fold
+        from ..report.tools import finding_lines
+
         for t in report["tools"]:
-            print(t["line"])
+            print(fold(t["line"]))
+            for line in finding_lines(report, t["tool"]):
+                print(fold(line, indent="    ", first="  - "))
     return EXIT_OK

@@ -37,6 +37,21 @@ def cli() -> str:
     return "\n".join(out)
 
 
+# The flags several commands share: one table says which command takes which (cli-flags).
+SHARED_FLAGS = ("--framework", "--kind", "--model", "--json", "--markdown", "--html", "--record-dir", "--jobs",
+                "--no-flops", "--flops", "--train", "--exit-zero", "--quiet", "--input")
+
+
+def cli_flags() -> str:
+    """The shared flags as one table: a row a flag, a column a command (✓ takes it)."""
+    p = _parser()
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    names = list(sub.choices)
+    rows = [[f"`{flag}`", *["✓" if flag in sub.choices[n]._option_string_actions else "" for n in names]]
+            for flag in SHARED_FLAGS]
+    return table(["flag", *[f"`{n}`" for n in names]], rows)
+
+
 def exit_codes() -> str:
     from .. import errors
 
@@ -115,7 +130,8 @@ def state_rules() -> str:
     defaults = ", ".join(f"`{k}`" for k, v in rules.HF_TIE_DEFAULT.items() if v)
     return (f"- state by name (the last name part): {names}; and GPT-2's `attn.bias` causal mask;\n"
             f"- ties from config.json's `tie_word_embeddings` (default true for {defaults}): {ties};\n"
-            f"- GPTQ/AWQ `qweight`/`qzeros` (int32) hold 32/bits values each (bits from `quantization_config`).")
+            "- a quantized weight counts its logical elements once (GPTQ/AWQ `qweight`: 32/bits values an int32); "
+            "its scales, zero points and indices are quantization metadata, not parameters (see Quantized checkpoints).")
 
 
 def dtypes() -> str:
@@ -162,7 +178,7 @@ def tools_claims() -> str:
 
 BLOCKS: dict[str, Callable[[], str]] = {
     "tools-summary": tools_summary, "tools-claims": tools_claims,
-    "cli": cli, "exit-codes": exit_codes, "python-api": python_api, "formula-functions": formula_functions,
+    "cli": cli, "cli-flags": cli_flags, "exit-codes": exit_codes, "python-api": python_api, "formula-functions": formula_functions,
     "formula-limits": formula_limits, "variable-types": variable_types, "file-formats": file_formats,
     "state-rules": state_rules, "dtypes": dtypes,
 }

@@ -10,6 +10,7 @@ import dataclasses
 import io
 import json
 import math
+import re
 import struct
 import zipfile
 import zlib
@@ -167,8 +168,10 @@ def read_safetensors_index(path: Path, locations: Locations | None = None,
     where = str(path)
     try:
         index = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FileFormatError(f"is not a JSON index ({type(e).__name__})", where) from None
+    except UnicodeDecodeError as e:
+        raise FileFormatError(f"is not a JSON index: not UTF-8 text (byte {e.start})", where) from None
+    except json.JSONDecodeError as e:
+        raise FileFormatError(f"is not a JSON index (line {e.lineno}, column {e.colno}: {e.msg})", where) from None
     weight_map = index.get("weight_map") if isinstance(index, dict) else None
     if not isinstance(weight_map, dict) or not weight_map:
         raise FileFormatError("has no weight_map", where)
@@ -228,10 +231,18 @@ def read_torch(path: Path) -> tuple[list[Tensor], Ties, list[str]]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as e:  # weights_only refuses any global that is not a tensor or a plain container
-        msg = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
-        if "weights_only" in str(e) or type(e).__name__ == "UnpicklingError":
-            raise FileFormatError(f"holds objects that are not tensors (refused, not run): {msg}", where) from None
-        raise FileFormatError(f"is not a readable PyTorch file ({type(e).__name__}: {msg})", where) from None
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # torch colours its message
+        pickled = re.search(r"GLOBAL ([\w.]+)", text)
+        if pickled and pickled.group(1).startswith("torch.nn.modules"):
+            raise FileFormatError(f"pickles a whole module (torch.save(model): {pickled.group(1).rsplit('.', 1)[-1]}); "
+                                  "paramspec reads tensors and runs no pickled code: save model.state_dict()",
+                                  where) from None
+        if pickled or "weights_only" in text or type(e).__name__ == "UnpicklingError":
+            what = f" ({pickled.group(1)})" if pickled else ""
+            raise FileFormatError(f"holds objects that are not tensors{what}, refused and not run: paramspec "
+                                  "reads a state dict of tensors", where) from None
+        msg = (text.strip().splitlines() or ["damaged"])[0][:160]
+        raise FileFormatError(f"is not a readable PyTorch file: {msg}", where) from None
     tensors = dict(_torch_tensors(obj, notes))
     if not tensors:
         raise FileFormatError("holds no tensors", where)

@@ -24,14 +24,15 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     return "\n".join(out)
 
 
-def conventions() -> str:
-    """Every place a framework follows its own formula, with the formula and why."""
+def convention_rows() -> list[tuple[str, str, str, str | None, str | None, str]]:
+    """(kind, frameworks, what it counts, the framework's formula, the canonical one, why) for
+    every place a framework follows its own formula (formulas None: a note, the same count)."""
     spec = load_spec()
-    rows = []
+    rows: list[tuple[str, str, str, str | None, str | None, str]] = []
     for fw in spec.frameworks.values():
         for n in fw.native:
             if n.why:
-                rows.append(["(every kind)", fw.id, f"native `{cell(n.name)}`", code(n.formula.text), n.why])
+                rows.append(("(every kind)", fw.id, f"native {n.name}", n.formula.text, None, n.why))
     for kind in spec.kinds.values():
         for conv in kind.conventions:
             fws = ", ".join(conv.frameworks)
@@ -40,11 +41,46 @@ def conventions() -> str:
                 if f is None:
                     continue
                 canonical = getattr(kind, what)
-                canon = code(canonical.text) if canonical is not None else "`0`"
-                rows.append([kind.name, fws, what, f"{code(f.text)} (canonical: {canon})", conv.why])
+                rows.append((kind.name, fws, what, f.text, canonical.text if canonical is not None else "0", conv.why))
         for fws_t, note in kind.notes:
-            rows.append([kind.name, ", ".join(fws_t), "shapes", "(same count)", note])
+            rows.append((kind.name, ", ".join(fws_t), "shapes", None, None, note))
+    return rows
+
+
+def conventions() -> str:
+    """Every place a framework follows its own formula, with the formula and why (Markdown)."""
+    rows = []
+    for kind, fws, what, formula, canonical, why in convention_rows():
+        counts = f"native `{cell(what[7:])}`" if what.startswith("native ") else what
+        shown = "(same count)" if formula is None else code(formula) + (
+            f" (canonical: {code(canonical)})" if canonical is not None else "")
+        rows.append([kind, fws, counts, shown, why])
     return table(["kind", "framework", "counts", "framework's formula", "why"], rows)
+
+
+def conventions_text() -> str:
+    """The conventions for a terminal: one folded entry each, names whole."""
+    from .console import fold
+
+    out = []
+    for kind, fws, what, formula, canonical, why in convention_rows():
+        shown = "the same count" if formula is None else f"{formula}" + (
+            f" (canonical: {canonical})" if canonical is not None else "")
+        out.append(fold(f"{kind}, {what} in {fws}: {shown}", indent="    "))
+        out.append(fold(why, indent="    ", first="    "))
+    return "\n".join(out)
+
+
+def not_applicable_text() -> str:
+    """The n/a rules for a terminal: one folded entry each."""
+    from .console import fold
+
+    out = []
+    for k in load_spec().kinds.values():
+        for r in k.not_applicable:
+            out.append(fold(f"{k.name} in {', '.join(r.frameworks)}, {('when ' + r.when.text) if r.when else 'always'}: "
+                            f"{r.why}", indent="    "))
+    return "\n".join(out)
 
 
 def counters() -> str:
@@ -194,6 +230,8 @@ def published() -> str:
 def _figure(pub) -> str:
     if pub.params is not None:
         return f"{pub.params:,} params"
+    if pub.gparams is not None:
+        return f"{pub.gparams}B params" + (f", {pub.gactive}B active" if pub.gactive else "")
     if pub.gmacs is not None:
         return f"{pub.gmacs} GMACs"
     return ", ".join(f"`{k}` {v:,}" for k, v in pub.native.items())
@@ -201,10 +239,15 @@ def _figure(pub) -> str:
 
 def hf_model_types() -> str:
     spec = load_spec()
-    rows = [[f"`{m.model_type}`", f"`{k.name}`", ", ".join(f"`{a}`" for a in m.defaults),
-             ", ".join(f"`{a}: {json.dumps(b)}`" for a, b in m.fixed.items())]
+    rows = [[f"`{m.model_type}`", f"`{k.name}`", f"`{m.cls}`",
+             ", ".join(f"`{a}`" for a in m.defaults)
+             + "".join(f"; `{a}` → `{b}`" for a, b in m.aliases.items()),
+             ", ".join([f"`{a}: {json.dumps(b)}`" for a, b in m.fixed.items()]
+                       + [f"`{a} = {f.text}`" for a, f in m.variables.items()]),
+             ", ".join(f"`{a}`" for a in m.refuse)]
             for k in spec.kinds.values() for m in k.hf]
-    return table(["model_type", "family", "keys read (defaults recorded in the spec)", "fixed"], rows)
+    return table(["model_type", "family", "transformers class", "keys read; aliases (the alias wins)",
+                  "family variables it fixes or derives", "refused unless at the family's value"], rows)
 
 
 def spec_summary() -> str:

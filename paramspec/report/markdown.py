@@ -4,16 +4,20 @@ from __future__ import annotations
 from ..record import FAIL, NA, PASS
 from .matrix import Cell, Matrix, Row
 
-LEGEND = ("Each cell is what the target read: trainable parameters, then state (running statistics) "
-          "where there is any. ✓ equals the framework's formula in the spec; † marks a reading that "
-          "follows a recorded framework convention (listed below); ✗ disagrees; n/a: the framework lacks "
-          "the layer or option (reasons below). Counts are exact integers.")
+LEGEND = ("Each cell is what the target read: trainable parameters (for a mixture of experts, then the active "
+          "ones, those one token uses), then state (running statistics) where there is any. ✓ equals the "
+          "framework's formula in the spec; † marks a reading that follows a recorded framework convention "
+          "(listed below); ✗ disagrees; n/a: the framework lacks the layer or option (reasons below). Counts "
+          "are exact integers.")
 
 
-def count_text(params: int | None, state: int | None) -> str:
+def count_text(params: int | None, state: int | None, active: int | None = None) -> str:
+    """``46,702,792,704 (12,879,925,248 active) + 14,848 state``: the active parameters (one token's)
+    where they are fewer than all."""
     if params is None:
         return "?"
-    return f"{params:,}" + (f" + {state:,} state" if state else "")
+    return (f"{params:,}" + (f" ({active:,} active)" if active is not None and active != params else "")
+            + (f" + {state:,} state" if state else ""))
 
 
 FLOPS_LEGEND = (
@@ -34,11 +38,12 @@ def cell_text(cell: Cell | None) -> str:
         return "n/a"
     if cell.record.params is None:
         return cell.mark
-    return f"{count_text(cell.record.params, cell.record.state)} {cell.mark}"
+    return f"{count_text(cell.record.params, cell.record.state, cell.record.value('active'))} {cell.mark}"
 
 
 def canonical_text(row) -> str:
-    return count_text(row.canonical["params"], row.canonical["state"]) if row.canonical else "?"
+    return (count_text(row.canonical["params"], row.canonical["state"], row.canonical.get("active"))
+            if row.canonical else "?")
 
 
 def markdown(m: Matrix) -> str:
@@ -127,7 +132,7 @@ def flops_markdown(m: Matrix) -> list[str]:
     for t in m.targets:
         out.append(f"| {t} | {names.get(t, '-')} | {s[t][PASS]} | {s[t][FAIL]} | {s[t][NA]} |")
     rows = [row for row in m.rows if any(c.record.verdict_of("flops") is not None for c in row.cells.values())]
-    out += ["", "| case | MACs | " + " | ".join(m.targets) + " |",
+    out += ["", "| case | MACs (canonical) | " + " | ".join(f"{t} (FLOPs)" for t in m.targets) + " |",
             "| --- | ---: | " + " | ".join("---:" for _ in m.targets) + " |"]
     for row in rows:
         out.append(f"| `{row.case}` | {macs_text(row)} | "
@@ -225,7 +230,8 @@ def text(m: Matrix) -> str:
     if m.measured:
         rows = [[row.case, macs_text(row), *[flops_cell_text(row.cells.get(t)) for t in m.targets]] for row in m.rows
                 if any(c.record.verdict_of("flops") is not None for c in row.cells.values())]
-        lines += ["", render_table(["case", "MACs", *m.targets], rows, right=range(1, len(m.targets) + 2)), ""]
+        lines += ["", render_table(["case", "MACs (canonical)", *[f"{t} FLOPs" for t in m.targets]], rows,
+                                   right=range(1, len(m.targets) + 2)), ""]
         s, names = m.summary("flops"), counters(m)
         for t in m.targets:
             lines.append(f"{t:<11} {names.get(t, '-')}: {s[t][PASS]} pass, {s[t][FAIL]} fail, {s[t][NA]} n/a")

@@ -72,7 +72,7 @@ class Row:
     case: str
     kind: str
     config: dict[str, Any]
-    canonical: dict[str, int | None] | None = None  # {"params", "state"}
+    canonical: dict[str, int | None] | None = None  # {"params", "state"}, and "active" where the kind has it
     macs: int | None = None  # the spec's canonical MACs at the case's input
     cells: dict[str, Cell] = field(default_factory=dict)
 
@@ -135,6 +135,8 @@ def merge(files: Iterable[RecordFile]) -> Matrix:
             if row.canonical is None and r.quantities.get("params") and r.quantities["params"].canonical is not None:
                 row.canonical = {"params": r.quantities["params"].canonical,
                                  "state": r.quantities["state"].canonical}
+                if "active" in r.quantities:  # the formula's: active has no convention
+                    row.canonical["active"] = r.quantities["active"].expected
             if row.macs is None and r.compute is not None:
                 row.macs = r.compute.macs
             row.cells[f.source.name] = Cell(r)

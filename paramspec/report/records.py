@@ -80,13 +80,23 @@ def read_records(path: Path | str) -> RecordFile:
     """
     path = Path(path)
     where = str(path)
+    if path.is_dir():
+        raise SpecError("is a folder: give the record files in it, or the folder as --record-dir", where)
     try:
         if path.stat().st_size > MAX_BYTES:
             raise SpecError(f"is {path.stat().st_size:,} bytes, over the {MAX_BYTES:,}-byte limit for a record file",
                             where)
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise SpecError(f"not a readable record file ({type(e).__name__})", where) from None
+    except FileNotFoundError:
+        raise SpecError("does not exist", where) from None
+    except OSError as e:
+        raise SpecError(f"cannot read it: {e.strerror}", where) from None
+    except UnicodeDecodeError as e:
+        raise SpecError(f"not a record file: not UTF-8 text (byte {e.start})", where) from None
+    except json.JSONDecodeError as e:
+        raise SpecError(f"not a record file: not JSON (line {e.lineno}, column {e.colno}: {e.msg})", where) from None
+    except RecursionError:
+        raise SpecError("not a record file: its JSON is nested too deeply", where) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise SpecError(f"not a paramspec record file (its format is not {FORMAT!r})", where)
     if doc.get("schema_version") != SCHEMA_VERSION:

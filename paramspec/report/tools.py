@@ -165,6 +165,26 @@ def tools_report(files: Iterable[RecordFile]) -> ToolsReport:
     return ToolsReport(columns, list(rows.values()))
 
 
+def unit_of(report: dict[str, Any], tool: str) -> str | None:
+    """The tool's compute unit as the report names it (MACs, FLOPs), if it reports compute."""
+    return next((t.get("compute_unit") for t in report["tools"] if t["tool"] == tool), None)
+
+
+def finding_lines(report: dict[str, Any], tool: str) -> list[str]:
+    """Each finding of ``tool``, with its smallest case, what it read, and why (for a terminal)."""
+    out = []
+    for f in report["findings"]:
+        if f["tool"] != tool:
+            continue
+        diff = "" if f["difference"] is None else f" ({f['difference']:+,})"
+        got = "an error" if f["got"] is None else f"{f['got']:,}"
+        exp = "?" if f["expected"] is None else f"{f['expected']:,}"
+        what = "params" if f["quantity"] == "params" else (unit_of(report, tool) or f["quantity"])
+        out.append(f"{f['finding']}, {what}: {f['case']} reads {got}, its own definition gives {exp}{diff}"
+                   + (f"; {f['explain']}" if f["explain"] else ""))
+    return out
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The report as Markdown: the summary lines, the findings, the case × tool table."""
     tools = [t["tool"] for t in report["tools"]]
@@ -193,7 +213,8 @@ def markdown(report: dict[str, Any]) -> str:
             for name in ("params", "compute"):
                 q = c[name]
                 if q is not None:
-                    bits.append(f"{'?' if q['got'] is None else format(q['got'], ',')} {q['mark']}")
+                    label = "params" if name == "params" else (unit_of(report, t) or "compute")
+                    bits.append(f"{label} {'?' if q['got'] is None else format(q['got'], ',')} {q['mark']}")
             cells.append(" · ".join(bits) or ("✗ error" if c["error"] else ""))
         lines.append(f"| `{row['case']}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
