@@ -111,6 +111,31 @@ class HFMapping:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """A published estimate beside a measurement: a formula with its source.
+
+    ``of``: ``flops`` (a forward pass's, or with ``training`` a training step's) or
+    ``activations`` (the bytes a training step keeps for backward, shown beside the measured
+    ones, for the ``recompute`` modes it describes). ``per``: a token (times the step's
+    tokens) or a whole step at the case's input. ``differs``: where the paper's convention
+    differs from what a framework measures (dropout masks, 16-bit activations, ...)."""
+
+    formula: Formula
+    source: str
+    training: bool = False
+    per: str = "token"
+    of: str = "flops"
+    recompute: tuple[str, ...] = ("none",)
+    differs: str | None = None
+
+    def to_dict(self, value: int) -> dict[str, Any]:
+        return {"value": value, "formula": self.formula.text, "source": self.source,
+                **({"training": True} if self.training else {}), **({"per": self.per} if self.per != "token" else {}),
+                **({"of": self.of, "recompute": list(self.recompute)} if self.of != "flops" else {}),
+                **({"differs": self.differs} if self.differs else {})}
+
+
+@dataclass(frozen=True)
 class NARule:
     """A case a framework cannot build (it lacks the layer or the option), and why."""
 
@@ -174,7 +199,7 @@ class Kind:
     macs: Formula | None = None
     terms: dict[str, Formula] = field(default_factory=dict)
     counter_rules: tuple[CounterRule, ...] = ()
-    estimates: dict[str, tuple[Formula, str, bool, str]] = field(default_factory=dict)  # name -> (formula, source, training, per)
+    estimates: dict[str, Estimate] = field(default_factory=dict)  # the papers' figures, by name
     tensors: Formula | None = None  # at most how many tensors a framework build creates (the build limit reads it)
     active: Formula | None = None  # the parameters one token uses (a mixture of experts: top_k of the routed experts)
     training: KindTraining = KindTraining()  # a training step's backward MACs and activations (paramspec.training)
@@ -205,10 +230,8 @@ class Kind:
         macs = _count(self.macs, env, f"{self.where}.macs")
         terms = {name: _count(f, env, f"{self.where}.terms.{name}") for name, f in self.terms.items()}
         out = ExpectedCompute(macs, terms, self.macs.text)
-        out.estimates = {name: {"value": _count(f, env, f"{self.where}.estimates.{name}"), "formula": f.text,
-                                "source": source, **({"training": True} if training else {}),
-                                **({"per": per} if per != "token" else {})}
-                         for name, (f, source, training, per) in self.estimates.items()}
+        out.estimates = {name: e.to_dict(_count(e.formula, env, f"{self.where}.estimates.{name}"))
+                         for name, e in self.estimates.items()}
         if counter is None:
             return out
         cenv = compute_env(env, macs, terms)

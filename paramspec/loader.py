@@ -31,7 +31,7 @@ from .formula import Formula, parse
 from .frameworks import FILE as FRAMEWORKS_FILE, parse_counters, parse_frameworks
 from .compute import INPUT_NAMES, Counter, CounterRule, InputSpec
 from .training import expected_step, parse_kind_training
-from .kinds import (BuildLimit, Case, Convention, HFMapping, Kind, NARule, Published, Requirement, Spec)
+from .kinds import (BuildLimit, Case, Convention, Estimate, HFMapping, Kind, NARule, Published, Requirement, Spec)
 from .schema import schema_check
 from .variables import MISSING, Variable
 
@@ -117,7 +117,9 @@ def _parse_kind(raw: dict, file: str, group: str, counters: dict[str, Counter]) 
     if macs is None and training.rules:
         raise SpecError("training counters need a macs formula", where)
     terms = {t: f(text, f"terms.{t}") for t, text in (raw.get("terms") or {}).items()}
-    estimates = {e: (f(x["formula"], f"estimates.{e}"), x["source"], bool(x.get("training")), x.get("per", "token"))
+    estimates = {e: Estimate(f(x["formula"], f"estimates.{e}"), x["source"], bool(x.get("training")),
+                             x.get("per", "token"), x.get("of", "flops"), tuple(x.get("recompute") or ("none",)),
+                             x.get("differs"))
                  for e, x in (raw.get("estimates") or {}).items()}
     compute_names = known | {"macs", *terms}
     rules = []

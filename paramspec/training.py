@@ -626,7 +626,8 @@ def compare_training(record: Any, case: Any, counter: Any, sm: Any | None, error
     t.fits = fits(t.memory["bytes"]["total"], options, spec)
     tokens = _tokens_per_step_of(case)
     measured = t.measured_step
-    t.estimates = _estimates(case, tokens, measured if measured else t.step_flops)
+    t.estimates = _estimates(case, tokens, measured if measured else t.step_flops, options,
+                             t.memory["bytes"].get("activations"), how == "measured in the framework")
     t.time = run_time(measured or t.step_flops, tokens, options, spec)
     record.training = t
     if t.verdict == "fail" and record.verdict == "pass":
@@ -634,13 +635,24 @@ def compare_training(record: Any, case: Any, counter: Any, sm: Any | None, error
     return t
 
 
-def _estimates(case: Any, tokens: int | None, step: int) -> dict[str, dict[str, Any]]:
-    """The papers' training FLOPs for the step (a per-token estimate times the step's tokens),
-    with their sources and their ratio to ``step`` (the measured step, or the canonical one)."""
+def _estimates(case: Any, tokens: int | None, step: int, options: TrainOptions | None = None,
+               activations: int | None = None, measured_activations: bool = False) -> dict[str, dict[str, Any]]:
+    """The papers' figures for the step, each with its source and its ratio to ours: training
+    FLOPs (a per-token estimate times the step's tokens, or a whole step's) against ``step``
+    (the measured step, or the canonical one); activation bytes, for the recompute mode asked,
+    against ``activations`` (the memory part's bytes at the precision asked)."""
     out: dict[str, dict[str, Any]] = {}
     if case.kind.macs is None:
         return out
+    recompute = options.recompute if options is not None else "none"
     for name, e in case.expected_compute().estimates.items():
+        if e.get("of") == "activations":
+            if recompute not in e["recompute"]:
+                continue
+            value = e["value"] * tokens if e.get("per", "token") == "token" and tokens else e["value"]
+            out[name] = {**e, "value": value, "against": "measured" if measured_activations else "canonical",
+                         "ratio": value / activations if activations else None}
+            continue
         if not e.get("training"):
             continue
         per = e.get("per", "token")
@@ -648,7 +660,8 @@ def _estimates(case: Any, tokens: int | None, step: int) -> dict[str, dict[str, 
             continue
         value = e["value"] * tokens if per == "token" else e["value"]
         out[name] = {"value": value, "per": per, "formula": e["formula"], "source": e["source"],
-                     "ratio": value / step if step else None}
+                     "ratio": value / step if step else None,
+                     **({"differs": e["differs"]} if e.get("differs") else {})}
     return out
 
 
@@ -676,7 +689,7 @@ def formula_training(case: Any, params: int, options: TrainOptions, spec: Traini
         t.memory["how"]["activations"] = "no formula in the spec for this kind: count in a framework to measure them"
     t.fits = fits(t.memory["bytes"]["total"], options, spec)
     tokens = _tokens_per_step_of(case)
-    t.estimates = _estimates(case, tokens, t.step_flops)
+    t.estimates = _estimates(case, tokens, t.step_flops, options, t.memory["bytes"].get("activations"))
     t.time = run_time(t.step_flops, tokens, options, spec)
     return t
 

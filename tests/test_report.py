@@ -102,6 +102,8 @@ def test_report_command_merges_a_record_dir(tmp_path):
     assert json.loads((tmp_path / "m.json").read_text())["summary"]["keras"][FAIL] == 1
     p = run_cli("report", str(tmp_path / "torch.json"), "--json", "-")
     assert p.returncode == 0 and json.loads(p.stdout)["targets"] == ["torch"]
+    p = run_cli("report", str(tmp_path / "torch.json"), str(tmp_path / "keras.json"), "--exit-zero")
+    assert p.returncode == 0 and "K[a2]" in p.stdout, p.stderr  # the same failure, shown, and exit 0
 
 
 def _corrupt(tmp_path, edit):

@@ -6,6 +6,7 @@ What a framework measures of a step is held to the spec in tests/test_training.p
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import pytest
 
@@ -107,3 +108,35 @@ def test_every_optimizer_formula_takes_every_shape(optimizer):
         for fw in (None, "torch", "keras", "flax-linen", "flax-nnx"):
             n, _, _ = o.state_bytes([shape], fw)
             assert n >= 0
+
+
+GPT2 = {"model": "gpt2", "n_embd": 128, "n_layer": 2, "n_head": 4, "batch": 2, "seq_len": 40}
+
+
+def test_the_papers_training_estimates_stand_beside_the_step():
+    """Megatron-LM's is the published 96 B s l h² (1 + s/6h + V/16lh), computed here exactly from
+    its published (factored) form, not the spec's multiplied-out one; every estimate carries its
+    source and its ratio to the step."""
+    from fractions import Fraction
+    t = paramspec.count(GPT2, framework="formula", train=True).training
+    B, s, l, h, V = 2, 40, 2, 128, 50257
+    published = 96 * B * s * l * h * h * (1 + Fraction(s, 6 * h) + Fraction(V, 16 * l * h))
+    assert t.estimates["megatron_training"]["value"] == published
+    assert t.estimates["training_6n_per_token"]["value"] == 6 * (2 * (12 * h * h + 13 * h) + 2 * h) * B * s
+    for name in ("training_6n_per_token", "palm_training_per_token", "megatron_training", "chinchilla_training"):
+        e = t.estimates[name]
+        assert e["source"] and e["ratio"] == pytest.approx(e["value"] / t.step_flops)
+
+
+@pytest.mark.parametrize("recompute, name, per_layer", [
+    ("none", "korthikanti_activations", lambda s, b, h, a: s * b * h * (34 + Fraction(5 * a * s, h))),
+    ("selective", "korthikanti_activations_selective", lambda s, b, h, a: 34 * s * b * h),
+    ("full", "korthikanti_activations_full", lambda s, b, h, a: 2 * s * b * h),
+])
+def test_korthikanti_activations_follow_the_recompute_mode(recompute, name, per_layer):
+    """Korthikanti et al.'s activation bytes for the recompute mode asked, and only that one."""
+    t = paramspec.count(GPT2, framework="formula", train={"recompute": recompute}).training
+    acts = {n: e for n, e in t.estimates.items() if e.get("of") == "activations"}
+    assert list(acts) == [name]
+    assert acts[name]["value"] == 2 * per_layer(40, 2, 128, 4)
+    assert "16-bit" in acts[name]["differs"]

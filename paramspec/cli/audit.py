@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import EXIT_DISAGREE, EXIT_OK
-from .common import add_jobs, add_outputs, to_stdout, wanted_targets, write_outputs
+from .common import add_exit_zero, add_jobs, add_outputs, to_stdout, wanted_targets, write_outputs
 
 
 def add_parser(sub) -> None:
@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
     u.add_argument("--framework", "-f", action="append", metavar="TARGET",
                    help="a target (repeatable, or comma-separated; default: every installed one)")
     add_outputs(u, json="the full report", markdown="a review comment")
-    u.add_argument("--exit-zero", action="store_true", help="exit 0 even when something is wrong (bad input still exits 2)")
+    add_exit_zero(u, "a claim is wrong")
     add_jobs(u, "targets")
     u.set_defaults(func=run)
 

@@ -32,6 +32,12 @@ def add_outputs(p: argparse.ArgumentParser, *, json: str, markdown: str | None =
                                                        "('-': stdout)")
 
 
+def add_exit_zero(p: argparse.ArgumentParser, what: str) -> None:
+    """The one ``--exit-zero`` of every command that exits 1 when something disagrees."""
+    p.add_argument("--exit-zero", action="store_true",
+                   help=f"exit 0 even when {what} (bad input still exits 2)")
+
+
 def to_stdout(args: argparse.Namespace) -> bool:
     """Whether an output option sends its document to stdout (then no table is printed there)."""
     return any(getattr(args, k, None) == STDOUT for k in ("json", "markdown", "html"))

@@ -5,7 +5,7 @@ import argparse
 import json
 
 from ..errors import EXIT_DISAGREE, EXIT_OK, SpecError
-from .common import add_outputs, positive_depth, to_stdout, write_outputs
+from .common import add_exit_zero, add_outputs, positive_depth, to_stdout, write_outputs
 
 
 def add_parser(sub) -> None:
@@ -41,8 +41,7 @@ def add_parser(sub) -> None:
                         "implied when the config gives an input size")
     c.add_argument("--no-flops", action="store_true",
                    help="count parameters only, even where the config gives an input size (no forward pass)")
-    c.add_argument("--exit-zero", action="store_true",
-                   help="exit 0 even when a reading disagrees with its formula (bad input still exits 2)")
+    add_exit_zero(c, "a reading disagrees with its formula")
     t = c.add_argument_group("training", "a training step: its FLOPs (forward and backward, under the target's "
                                          "counter), its memory by part, whether it fits, and how long a run takes")
     t.add_argument("--train", action="store_true",
@@ -234,5 +233,5 @@ def record_markdown(r) -> str:
         if f.convention:
             out.append(f"- † {f.convention}")
         out += [f"- estimate `{name}`: {e['value']:,} a token (`{e['formula']}`; {e['source']})"
-                for name, e in f.estimates.items()]
+                for name, e in f.estimates.items() if e.get("of", "flops") == "flops"]
     return "\n".join(out) + "\n"

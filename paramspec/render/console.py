@@ -185,8 +185,14 @@ def training_text(r: Record) -> str:
     if t.convention:
         more.append(f"counter convention: {t.convention}")
     for name, e in t.estimates.items():
+        differs = f"; {e['differs']}" if e.get("differs") else ""
+        if e.get("of") == "activations":
+            ratio = f", {e['ratio']:.3f} x the {e['against']} activations" if e.get("ratio") else ""
+            more.append(f"estimate {name}: {scaled(e['value'], 'B')} of activations{ratio} ({e['source']}; "
+                        f"`{e['formula']}`{differs})")
+            continue
         ratio = f", {e['ratio']:.3f} x the {'measured' if t.measured_step else 'canonical'} step" if e.get("ratio") else ""
-        more.append(f"estimate {name}: {e['value']:,.0f} FLOPs a step{ratio} ({e['source']}; `{e['formula']}`)")
+        more.append(f"estimate {name}: {e['value']:,.0f} FLOPs a step{ratio} ({e['source']}; `{e['formula']}`{differs})")
     more += [f"note: {n}" for n in t.notes]
     out += [fold(line) for line in more]
     return "\n".join(out)
@@ -270,6 +276,8 @@ def flops_text(r: Record) -> str:
     inputs = f.inputs
     tokens = math.prod(inputs[0]["shape"]) if inputs else None  # a token-id input: batch x seq_len
     for name, e in f.estimates.items():
+        if e.get("of", "flops") != "flops":
+            continue  # a training step's memory: the training part shows it
         if e.get("per") == "step":
             lines.append(f"estimate {name}: {e['value']:,} a step ({e['source']}; formula: {e['formula']})")
             continue

@@ -174,9 +174,11 @@ def _kinds(group: str) -> str:
             what = "n/a" if r.not_applicable else ", ".join(
                 f"{name} `{cell(f.text)}`" for name, f in (("matmul", r.matmul), ("total", r.total)) if f is not None)
             out.append(f"- counter {', '.join(r.counters)}{fws}{when}: {what} ({r.why})")
-        for name, (f, source, training, per) in kind.estimates.items():
-            what = ("training " if training else "") + ("a step" if per == "step" else "a token")
-            out.append(f"- estimate {name} ({what}): `{cell(f.text)}` ({source})")
+        for name, e in kind.estimates.items():
+            what = ((f"activations in bytes, recompute {' or '.join(e.recompute)}, " if e.of == "activations"
+                     else "training " if e.training else "") + ("a step" if e.per == "step" else "a token"))
+            differs = f"; {e.differs}" if e.differs else ""
+            out.append(f"- estimate {name} ({what}): `{cell(e.formula.text)}` ({e.source}{differs})")
         t = kind.training
         for part, f in (("weight gradients", t.weight), ("activation gradients", t.input),
                         ("input gradient", t.first), ("activations (bytes)", t.activations)):
