@@ -104,8 +104,9 @@ def measure_step_xla(forward_fn: Callable[..., Any], params: Any, state: Any, in
     xs = tuple(abstract(i) for i in inputs)
     floats = tuple(k for k, i in enumerate(inputs) if jax.numpy.issubdtype(jax.numpy.dtype(i.dtype), jax.numpy.floating))
 
-    def run(params, state, *xs):  # the inputs require no gradient, unless asked
+    def run(params, state, *xs):  # the inputs require no gradient, unless asked; the state never does
         xs = tuple(x if input_grad and k in floats else jax.lax.stop_gradient(x) for k, x in enumerate(xs))
+        state = jax.tree.map(jax.lax.stop_gradient, state)  # else saved_residuals keeps what its gradient would read
         return forward_fn(params, state, *xs)
 
     def held(params, state, *xs):

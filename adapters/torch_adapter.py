@@ -329,7 +329,11 @@ class TorchAdapter(TorchModels, TorchVision, TorchDecoders, Adapter):
         optimizer's state after one step (torch.optim's, transformers' Adafactor, bitsandbytes'
         Adam8bit). ``recompute="full"`` checkpoints each block of the model's longest
         ModuleList (``torch.utils.checkpoint``, non-reentrant): it keeps their inputs alone and
-        runs their forward again in the backward pass."""
+        runs their forward again in the backward pass; ``"selective"`` checkpoints each attention
+        core alone (its QKᵀ, softmax and AV: Korthikanti et al.'s selective recomputation). Either
+        way with checkpoint's early stop off: the region runs again whole, as the papers count it
+        (with it on, torch skips a region's last ops whose outputs no gradient reads, which
+        depends on what follows them: a residual add, a norm, a routing weight)."""
         from torch.utils.flop_counter import FlopCounterMode
 
         module: nn.Module = built.module
@@ -354,17 +358,32 @@ class TorchAdapter(TorchModels, TorchVision, TorchDecoders, Adapter):
         forward, backward = FlopCounterMode(display=False), FlopCounterMode(display=False)
         with contextlib.ExitStack() as stack, warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
+            selective = None
+            if recompute != "none":  # the whole checkpointed region runs again, as the papers count it
+                from torch.utils.checkpoint import set_checkpoint_early_stop
+
+                stack.enter_context(set_checkpoint_early_stop(False))
+                notes.append("recompute: torch.utils.checkpoint's early stop off (set_checkpoint_early_stop(False)): "
+                             "each checkpointed region's forward runs again whole, not only up to the last tensor "
+                             "its backward saved")
             if recompute == "full":
                 notes.append(_checkpoint_blocks(module, stack))
-            elif recompute != "none":
-                raise NotApplicable(f"recompute {recompute!r} is measured in torch only as 'full' (each block "
-                                    "checkpointed); the spec's estimate gives 'selective'")
+            elif recompute == "selective":
+                from .torch_models import SelectiveRecompute
+
+                selective = stack.enter_context(SelectiveRecompute())
             with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), forward, torch.enable_grad():
                 out = built.invoke(module, xs)
                 loss = _sum_of_outputs(out)
             with backward:
                 if loss.requires_grad:  # else nothing in the step needs a gradient (a layer with no parameters)
                     loss.backward()
+            if selective is not None:
+                if not selective.cores:
+                    raise NotApplicable("recompute 'selective' checkpoints each attention core (softmax(QKᵀ)V) of "
+                                        "paramspec's torch models; this one computes none that way")
+                notes.append(f"recompute selective: each of the {selective.cores} attention cores checkpointed "
+                             "(torch.utils.checkpoint): its s x s scores recomputed in backward, not kept")
         gradients = sum(p.grad.numel() * p.grad.element_size() for p in params if p.grad is not None)
         state, note = (None, "") if optimizer is None else _optimizer_state(optimizer, params)
         return StepMeasurement(_measurement(forward, self.version(), built), _measurement(backward, self.version(), built),

@@ -44,10 +44,40 @@ def _merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], -1)
 
 
+class SelectiveRecompute:
+    """Selective activation recomputation (Korthikanti et al. 2022, section 5), for a training
+    step: while active, every attention core (:func:`_attention`) runs under
+    ``torch.utils.checkpoint``, so its s x s scores and probabilities are not kept for backward
+    but recomputed from q, k and v. ``cores`` counts the cores it checkpointed."""
+
+    active: "SelectiveRecompute | None" = None
+
+    def __init__(self) -> None:
+        self.cores = 0
+
+    def __enter__(self) -> "SelectiveRecompute":
+        SelectiveRecompute.active = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        SelectiveRecompute.active = None
+
+
 def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
     """Hugging Face's ``eager_attention_forward``: softmax(q @ k^T / sqrt(head_dim)) @ v, with
     explicit matmuls (FlopCounterMode counts them as bmm, as it does HF's sdpa on the meta
-    device, where sdpa runs its math path). ``causal`` masks the future positions."""
+    device, where sdpa runs its math path). ``causal`` masks the future positions. Under
+    :class:`SelectiveRecompute`, checkpointed."""
+    selective = SelectiveRecompute.active
+    if selective is not None:
+        from torch.utils.checkpoint import checkpoint
+
+        selective.cores += 1
+        return checkpoint(_attention_core, q, k, v, causal, use_reentrant=False)
+    return _attention_core(q, k, v, causal)
+
+
+def _attention_core(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
     scores = torch.matmul(q, k.transpose(-1, -2)) * q.shape[-1] ** -0.5
     if causal:
         t_q, t_k = scores.shape[-2:]

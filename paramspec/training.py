@@ -82,6 +82,7 @@ class KindTraining:
     activations_source: str = ""
     rules: tuple[TrainingRule, ...] = ()
     conventions: tuple[ActivationConvention, ...] = ()
+    recompute: Mapping[str, Formula] = field(default_factory=dict)  # mode -> the forward MACs recomputed in backward
 
 
 def parse_kind_training(raw: Mapping[str, Any] | None, formula: Any, counters: Iterable[str]) -> KindTraining:
@@ -100,21 +101,29 @@ def parse_kind_training(raw: Mapping[str, Any] | None, formula: Any, counters: I
         unknown = sorted(set(r["counters"]) - counters)
         if unknown:
             raise SpecError(f"unknown counter {unknown[0]!r} (known: {', '.join(sorted(counters))})", at)
-        step_names = frozenset({"macs", "backward_macs", "weight_macs", "input_macs", "first_macs"})
+        step_names = frozenset({"macs", "backward_macs", "weight_macs", "input_macs", "first_macs", "recompute_macs",
+                                "recompute"})
         rules.append(TrainingRule(tuple(r["counters"]), r["why"],
                                   formula(r["backward"], f"{at}.backward", step_names) if "backward" in r else None,
                                   formula(r["when"], f"{at}.when", step_names) if "when" in r else None,
                                   bool(r.get("not_applicable", False)),
                                   tuple(r["frameworks"]) if "frameworks" in r else None))
-    act_names = frozenset({"macs", "input_grad"})  # activations may depend on whether the input needs a gradient
+    # activations may depend on whether the input needs a gradient, and on the recompute mode ('none', ...)
+    act_names = frozenset({"macs", "input_grad", "recompute"})
     convs = tuple(ActivationConvention(tuple(c.get("frameworks", ())),
                                        formula(c["activations"], f"training.conventions[{i}]", act_names), c["why"],
                                        formula(c["when"], f"training.conventions[{i}].when", act_names)
                                        if "when" in c else None, tuple(c.get("targets", ())))
                   for i, c in enumerate(raw.get("conventions") or []))
+    recompute = raw.get("recompute") or {}
+    unknown = sorted(set(recompute) - set(RECOMPUTE[1:]))
+    if unknown:
+        raise SpecError(f"unknown recompute mode {unknown[0]!r} (known: {', '.join(RECOMPUTE[1:])})", "training.recompute")
     return KindTraining(f("weight", "training.weight"), f("input", "training.input"), f("first", "training.first"),
                         f("activations", "training.activations", act_names), raw.get("activations_source", ""),
-                        tuple(rules), convs)
+                        tuple(rules), convs,
+                        {mode: formula(text, f"training.recompute.{mode}", frozenset({"macs"}))
+                         for mode, text in recompute.items()})
 
 
 @dataclass
@@ -126,6 +135,7 @@ class ExpectedStep:
     input_macs: int
     first_macs: int
     input_grad: bool = False
+    recompute_macs: int = 0  # forward MACs run again in the backward pass (activation recomputation)
     counter: str | None = None
     backward: int | None = None  # the counter's backward matmul-like part
     backward_formula: str | None = None
@@ -139,7 +149,8 @@ class ExpectedStep:
 
     @property
     def backward_macs(self) -> int:
-        return self.weight_macs + self.input_macs + (self.first_macs if self.input_grad else 0)
+        """The MACs the backward pass runs: the gradients', and the forward MACs it recomputes."""
+        return self.weight_macs + self.input_macs + (self.first_macs if self.input_grad else 0) + self.recompute_macs
 
     @property
     def step_macs(self) -> int:
@@ -147,13 +158,14 @@ class ExpectedStep:
 
 
 def expected_step(case: Any, counter: Any | None = None, framework: str | None = None,
-                  input_grad: bool = False, target: str | None = None) -> ExpectedStep:
+                  input_grad: bool = False, target: str | None = None, recompute: str = "none") -> ExpectedStep:
     """The canonical MACs of a training step of ``case`` and, with a counter, what it should
     read of ``framework``'s backward pass; and the activations the framework (or ``target``)
-    keeps (formulas that may read ``input_grad``, 0 or 1).
+    keeps (formulas that may read ``input_grad``, 0 or 1, and ``recompute``, the mode).
 
     Raises:
-        SpecError: the kind has no ``macs`` formula (no forward pass to train through).
+        SpecError: the kind has no ``macs`` formula (no forward pass to train through), or no
+            formula for the forward MACs ``recompute`` runs again.
     """
     kind = case.kind
     if kind.macs is None:
@@ -163,12 +175,20 @@ def expected_step(case: Any, counter: Any | None = None, framework: str | None =
     macs = _count(kind.macs, env, f"{kind.where}.macs")
     menv = _with(env, {"macs": macs})
     at = f"{kind.where}.training"
+    recomputed = 0
+    if recompute != "none":
+        if recompute not in t.recompute:
+            raise SpecError(f"--recompute {recompute}: the spec has no formula for the forward MACs {kind.name} "
+                            f"recomputes (training.recompute.{recompute}): "
+                            + ("a layer has no blocks to recompute" if kind.group == "layers" else
+                               "not yet for this family"), kind.where)
+        recomputed = _count(t.recompute[recompute], menv, f"{at}.recompute.{recompute}")
     out = ExpectedStep(macs,
                        _count(t.weight, menv, f"{at}.weight") if t.weight else macs,
                        _count(t.input, menv, f"{at}.input") if t.input else 0,
-                       _count(t.first, menv, f"{at}.first") if t.first else macs, input_grad)
+                       _count(t.first, menv, f"{at}.first") if t.first else macs, input_grad, recomputed)
     if t.activations is not None:
-        aenv = _with(menv, {"input_grad": int(input_grad)})
+        aenv = _with(menv, {"input_grad": int(input_grad), "recompute": recompute})
         out.canonical_activations = _count(t.activations, aenv, f"{at}.activations")
         out.activations, out.activations_formula = out.canonical_activations, t.activations.text
         for conv in t.conventions:
@@ -180,7 +200,8 @@ def expected_step(case: Any, counter: Any | None = None, framework: str | None =
     if counter is None:
         return out
     senv = _with(menv, {"backward_macs": out.backward_macs, "weight_macs": out.weight_macs,
-                        "input_macs": out.input_macs, "first_macs": out.first_macs})
+                        "input_macs": out.input_macs, "first_macs": out.first_macs, "recompute_macs": recomputed,
+                        "recompute": recompute})
     rule = next((r for r in t.rules if counter.id in r.counters and (r.frameworks is None or framework in r.frameworks)
                  and (r.when is None or _evaluate_bool(r.when, senv, f"{at}.counters"))), None)
     out.counter = counter.id
@@ -411,6 +432,7 @@ class Training(Part):
     weight_macs: int = 0
     input_macs: int = 0
     first_macs: int = 0
+    recompute_macs: int = 0
     quantities: dict[str, Quantity] = field(default_factory=dict)
     memory: dict[str, Any] = field(default_factory=dict)
     estimates: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -429,7 +451,8 @@ class Training(Part):
 
     @property
     def backward_macs(self) -> int:
-        return self.weight_macs + self.input_macs + (self.first_macs if self.input_grad else 0)
+        """The MACs the backward pass runs: the gradients', and the forward MACs it recomputes."""
+        return self.weight_macs + self.input_macs + (self.first_macs if self.input_grad else 0) + self.recompute_macs
 
     @property
     def forward_flops(self) -> int:
@@ -461,7 +484,7 @@ class Training(Part):
         d: dict[str, Any] = {
             "counter": self.counter, "counter_name": self.counter_name, "version": self.version,
             "options": dict(self.options), "macs": self.macs, "weight_macs": self.weight_macs,
-            "input_macs": self.input_macs, "first_macs": self.first_macs,
+            "input_macs": self.input_macs, "first_macs": self.first_macs, "recompute_macs": self.recompute_macs,
             "quantities": {k: q.to_dict() for k, q in self.quantities.items()},
             "memory": self.memory, "estimates": self.estimates, "time": self.time, "fits": self.fits,
             "by_op": self.by_op, "notes": list(self.notes),
@@ -479,6 +502,7 @@ class Training(Part):
         return cls(counter=d["counter"], counter_name=d.get("counter_name", ""), version=d.get("version", ""),
                    options=dict(d.get("options") or {}), macs=d.get("macs", 0), weight_macs=d.get("weight_macs", 0),
                    input_macs=d.get("input_macs", 0), first_macs=d.get("first_macs", 0),
+                   recompute_macs=d.get("recompute_macs", 0),
                    quantities={k: Quantity.from_dict(q) for k, q in (d.get("quantities") or {}).items()},
                    memory=dict(d.get("memory") or {}), estimates=dict(d.get("estimates") or {}),
                    time=dict(d.get("time") or {}), fits=dict(d.get("fits") or {}),
@@ -571,12 +595,12 @@ def compare_training(record: Any, case: Any, counter: Any, sm: Any | None, error
     The record fails when the part does."""
     spec = spec or training_spec()
     framework = record.source.framework
-    exp = expected_step(case, counter, framework, options.input_grad, record.source.name)
+    exp = expected_step(case, counter, framework, options.input_grad, record.source.name, options.recompute)
     ec = case.expected_compute(counter, framework)
     why = exp.why if exp.by_convention else None
     t = Training(counter=counter.id, counter_name=counter.name, options=options.to_dict(), macs=exp.macs,
                  weight_macs=exp.weight_macs, input_macs=exp.input_macs, first_macs=exp.first_macs,
-                 convention=why, not_applicable=exp.not_applicable or not_applicable, error=error)
+                 recompute_macs=exp.recompute_macs, convention=why, not_applicable=exp.not_applicable or not_applicable, error=error)
     step_exact = (ec.total + exp.backward if ec.total is not None and exp.backward is not None and counter.total is not None
                   and counter.total.text == "matmul" and not ec.by_convention and not exp.by_convention else None)
     t.quantities = {
@@ -669,9 +693,10 @@ def formula_training(case: Any, params: int, options: TrainOptions, spec: Traini
     """The spec's values for a training step of ``case`` (no framework): canonical MACs,
     memory by part where the optimizer's formula needs no tensor shapes, estimates, time."""
     spec = spec or training_spec()
-    exp = expected_step(case, None, None, options.input_grad)
+    exp = expected_step(case, None, None, options.input_grad, recompute=options.recompute)
     t = Training(counter="formula", counter_name="the spec's formulas", options=options.to_dict(), macs=exp.macs,
-                 weight_macs=exp.weight_macs, input_macs=exp.input_macs, first_macs=exp.first_macs)
+                 weight_macs=exp.weight_macs, input_macs=exp.input_macs, first_macs=exp.first_macs,
+                 recompute_macs=exp.recompute_macs)
     opt = spec.optimizers[options.optimizer]
     shaped = {"n", "shape"} & opt.state.names
     act = exp.canonical_activations

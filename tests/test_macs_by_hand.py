@@ -39,6 +39,10 @@ MOBILENET_V2_32 = {"model": "mobilenet_v2", "num_classes": 10, "height": 32, "wi
 MOBILENET_V3_SMALL_32 = {"model": "mobilenet_v3", "arch": "small", "num_classes": 10, "height": 32, "width": 32}
 EFFICIENTNET_32 = {"model": "efficientnet", "width_mult": 0.25, "depth_mult": 0.25, "num_classes": 10,
                    "height": 32, "width": 32}
+T5_SMALL = {"model": "t5", "vocab_size": 100, "d_model": 32, "d_kv": 8, "d_ff": 48, "num_layers": 2, "num_heads": 4,
+            "relative_attention_num_buckets": 8, "seq_len": 12}
+VIT_HF_32 = {"model": "vit_hf", "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+             "intermediate_size": 48, "image_size": 32, "patch_size": 8}
 CONV1D_PAD1_L4 = {"kind": "Conv1d", "in_channels": 2, "out_channels": 3, "kernel_size": 3, "padding": 1, "length": 4}
 
 HAND = [
@@ -236,11 +240,11 @@ HAND = [
     #   encoder layer: q,k,v,o 4*12*32*32 = 49,152; QKᵀ+AV 2*12*12*32 = 9,216; FF 2*12*32*48 = 36,864 -> 95,232
     #   decoder layer: self 49,152 + 9,216; cross: q, o 2*12*32*32 = 24,576, k, v on the encoder's 12 tokens 24,576,
     #   QKᵀ+AV 9,216; FF 36,864 -> 153,600; LM head 12*32*100 = 38,400; 2*95,232 + 2*153,600 + 38,400
-    hand("t5[V100-d32-kv8-ff48-L2-heads4-buckets8-S12]", 536_064),
+    hand(T5_SMALL, 536_064),
     # 32x32 in 8x8 patches: 16 patches + the class token = 17; the patch conv 16*(3*64)*32 = 98,304
     #   a layer: q,k,v,o 4*17*32*32 = 69,632; QKᵀ+AV 2*17*17*32 = 18,496; fc1, fc2 2*17*32*48 = 52,224 -> 140,352
     #   2 layers 280,704; the pooler (class token) 32*32 = 1,024
-    hand("vit_hf[d32-L2-heads4-ff48-img32-patch8]", 380_032),
+    hand(VIT_HF_32, 380_032),
 ]
 
 

@@ -78,3 +78,27 @@ def test_a_relu_keeps_nothing_unless_its_input_needs_a_gradient(target_name):
     assert off.quantities["activations"].got == 0 and off.verdict == PASS, off.quantities
     assert on.quantities["activations"].got == on.quantities["activations"].expected > 0, on.quantities
     assert on.quantities["activations"].canonical == 4 * 2 * 3 * 5 * 7  # the output, at fp32
+
+
+GPT2 = {"model": "gpt2", "n_embd": 128, "n_layer": 2, "n_head": 4, "batch": 2, "seq_len": 40}
+
+
+def test_a_model_step_agrees_and_keeps_less_with_recomputation(target_name):
+    """A model's step (GPT-2: every op's input gradient, QKᵀ and AV twice) in every target;
+    in torch, the same step with each block checkpointed (full) and each attention core
+    checkpointed (selective): the backward pass runs the recomputed forward MACs as the spec's
+    recompute formulas and torch's early-stop convention say, and keeps fewer activations."""
+    steps = {"none": paramspec.count(GPT2, framework=target_name, train=True)}
+    if target(target_name).framework == "torch":
+        steps.update({m: paramspec.count(GPT2, framework=target_name, train={"recompute": m})
+                      for m in ("selective", "full")})
+    for mode, r in steps.items():
+        t = r.training
+        problems = {k: (q.got, q.expected) for k, q in t.quantities.items()
+                    if q.expected is not None and q.got != q.expected}
+        assert t.verdict == PASS and not problems, (mode, t.error, problems)
+    if len(steps) == 3:
+        acts = {m: r.training.quantities["activations"].got for m, r in steps.items()}
+        assert acts["full"] < acts["selective"] < acts["none"], acts
+        assert (steps["full"].training.recompute_macs, steps["selective"].training.recompute_macs) > (0, 0)
+        assert any("checkpointed" in n for n in steps["full"].training.notes)

@@ -140,3 +140,22 @@ def test_korthikanti_activations_follow_the_recompute_mode(recompute, name, per_
     assert list(acts) == [name]
     assert acts[name]["value"] == 2 * per_layer(40, 2, 128, 4)
     assert "16-bit" in acts[name]["differs"]
+
+
+def test_megatron_is_the_canonical_step_with_full_recompute_for_a_gpt_shaped_model():
+    """Two derivations that share nothing: Narayanan et al.'s 96 B s l h² (1 + s/6h + V/16lh)
+    assumes a 4h MLP, h-wide attention and full recomputation; the spec's canonical step of
+    GPT-2 (whose MLP is 4h) with `--recompute full` sums its kind's weight, input and recompute
+    MACs. They agree to the FLOP; without recomputation, the step is 3/4 of the layers' part."""
+    full = paramspec.count(GPT2, framework="formula", train={"recompute": "full"}).training
+    none = paramspec.count(GPT2, framework="formula", train=True).training
+    assert full.estimates["megatron_training"]["value"] == full.step_flops
+    B, s, l, h, V = 2, 40, 2, 128, 50257
+    head = 6 * B * s * h * V
+    assert none.step_flops - head == 3 * (full.step_flops - head) // 4
+
+
+@pytest.mark.parametrize("recompute", ["full", "selective"])
+def test_a_layer_has_no_blocks_to_recompute(recompute):
+    assert_one_line(run_cli("count", "-f", "formula", "--train", "--recompute", recompute, "--spec", LINEAR),
+                    "a layer has no blocks to recompute")
