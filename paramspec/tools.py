@@ -1,8 +1,10 @@
 """The counting tools' audit: each tool's claim, as data, and the grading of its readings.
 
-``spec/tools.yaml`` lists the tools (torchinfo, thop, ptflops, fvcore, calflops, torch's
-FlopCounterMode, Hugging Face ``num_parameters()``, Keras ``summary()``, Flax ``tabulate``),
-what each one says it reports (its *claim*: a formula over the case's true counts), the
+``spec/tools.yaml`` lists the tools (torchinfo, thop, ptflops, fvcore, calflops, DeepSpeed's
+flops profiler, torch's FlopCounterMode, Hugging Face ``num_parameters()`` and
+``Trainer.floating_point_ops()``, Keras ``summary()``, Flax ``tabulate``), what each one says it
+reports (its *claim*: a formula over the case's true counts) for each of its figures
+(``params``; ``compute``, the forward pass; ``training``, a training step or its backward), the
 conventions it documents, and the cases it is run on. A runner (``adapters/tools/``) builds
 each case through the existing adapters, calls the tool's public API as its README shows, and
 returns a :class:`ToolRun`: the figures the tool gave, what it printed and warned. This
@@ -22,8 +24,9 @@ A reading is one of:
 - ✗ ``other``: anything else (the difference is shown), or the tool raised.
 
 The true counts the claims are written over come from the spec's formulas for the case
-(``params``, ``state``, ``tied``, ``macs`` and the kind's terms) and from the built object
-itself (``root``, ``frozen``), never from the tool.
+(``params``, ``state``, ``tied``, ``macs`` and the kind's terms; a training step's
+``backward_macs``, ``step_macs``... from :func:`paramspec.training.expected_step`) and from
+the built object itself (``root``, ``frozen``, ``bias_params``), never from the tool.
 
 Example:
     >>> spec = load_tools()
@@ -46,10 +49,15 @@ from .record import FAIL, NA, PASS, Quantity, Record
 from .schema import schema_check
 
 FILE = "tools.yaml"
-QUANTITIES = ("params", "compute")
+QUANTITIES = ("params", "compute", "training")
+# A training step's true counts (paramspec.training.expected_step: the input needs no gradient).
+STEP = frozenset({"backward_macs", "step_macs", "weight_macs", "input_macs", "first_macs"})
+# XLA's reading of a training step's backward, where the spec's formulas make it exact (:func:`step_truth`).
+XLA_STEP = frozenset({"xla_backward", "xla_first"})
+F32_EXACT = 2**24  # every whole number below it is exact in float32, which XLA's cost analysis adds in
 # The names a claim's formula may read: the case's true counts (module docstring).
 VARIABLES = frozenset({"params", "state", "tied", "root", "frozen", "trainable", "macs", "flops", "embedding", "elementwise",
-                       "batch", "xla_total", "flop_counter_total", "tf_profiler_total"})
+                       "batch", "xla_total", "flop_counter_total", "tf_profiler_total"}) | STEP | XLA_STEP
 FINDINGS = ("silent zero", "double counted", "missing", "other")
 RIGHT, CONVENTION, WRONG = "✓", "†", "✗"
 
@@ -86,6 +94,7 @@ class Tool:
     claims: dict[str, Claim]
     rules: tuple[Rule, ...] = ()
     kinds: tuple[str, ...] = ()  # only these kinds or families (empty: every one the runner takes)
+    absent: dict[str, str] = field(default_factory=dict)  # a quantity the tool gives no figure of, and why
 
     def claim_for(self, quantity: str, kind: str) -> tuple[Formula, str | None] | None:
         """The formula a figure is held to for ``kind``, and the rule's why if a rule applies."""
@@ -117,14 +126,15 @@ class ToolRun:
     """What a runner got from one tool on one case.
 
     Attributes:
-        figures: the tool's figures by quantity (``params``, ``compute``), as it gave them
-            (None: the tool gives no such figure for this input).
+        figures: the tool's figures by quantity (``params``, ``compute``, ``training``), as it
+            gave them (None: the tool gives no such figure for this input).
         extra: other figures it gave (``trainable``, ``flops`` beside ``macs``), for the record.
         warnings: what the tool warned (the warnings module, logging, or printed warnings).
         printed: the start of what it printed.
         error: the tool raised: ``TypeError: ...`` (one line).
         truth: the true counts of the built object that the spec cannot know: ``root`` (the
-            root module's own parameter elements), ``frozen`` (frozen parameter elements).
+            root module's own parameter elements), ``frozen`` (frozen parameter elements),
+            ``bias_params`` (the elements of the parameters named ``bias``, where a runner reads them).
         call: the call that was made.
     """
 
@@ -166,7 +176,7 @@ def parse_tools(data: Any, where: str = f"spec/{FILE}", terms: frozenset[str] = 
         rules = tuple(Rule(r["quantity"], tuple(r["kinds"]), _formula(r["formula"], f"{w}.rules[{j}]", allowed), r["why"])
                       for j, r in enumerate(t.get("rules", [])))
         tools[t["id"]] = Tool(t["id"], t["name"], t["package"], t["framework"], t["runner"], t["api"],
-                              t.get("docs", ""), claims, rules, tuple(t.get("kinds", [])))
+                              t.get("docs", ""), claims, rules, tuple(t.get("kinds", [])), dict(t.get("absent", {})))
     cases = data["cases"]
     models = tuple(ToolCase(c["config"], tuple(c.get("freeze", []))) for c in cases["models"])
     return ToolsSpec(tools, cases["layers"], models)
@@ -193,9 +203,11 @@ def tool(name: str, root: Path | str | None = None) -> Tool:
 
 
 # ------------------------------------------------------------------ grading
-def truth(case, framework: str, run: ToolRun) -> dict[str, int]:
+def truth(case, framework: str, run: ToolRun, needs: frozenset[str] = frozenset()) -> dict[str, int]:
     """The true counts a claim is written over: the spec's for the case in ``framework``,
-    and the built object's own ``root`` and ``frozen``."""
+    and the built object's own ``root`` and ``frozen``; with ``needs`` naming a training
+    step's counts (:data:`STEP`, :data:`XLA_STEP`), those too, where the spec has them
+    (:func:`step_truth`)."""
     e = case.expected(framework)
     env = {k: v for k, v in case.values.items() if isinstance(v, int)}  # batch, seq_len, ...
     env.update(params=e.params, state=e.state, tied=e.tied, embedding=e.embedding or 0, root=0, frozen=0)
@@ -210,29 +222,95 @@ def truth(case, framework: str, run: ToolRun) -> dict[str, int]:
             ec = case.expected_compute(counter, framework)
             if ec.total is not None and ec.not_applicable is None:
                 env[f"{cid}_total"] = ec.total
+    if needs & (STEP | XLA_STEP):
+        env.update(step_truth(case, framework, env, xla=bool(needs & XLA_STEP))[0])
     return env
 
 
-def _finding(got: int, expected: int, env: Mapping[str, int], warned: bool) -> tuple[str, str | None, str]:
+def no_training(case) -> str | None:
+    """Why the spec has no training step's counts for ``case`` (None: it has them). A layer
+    kind's ``training:`` defaults are its canonical backward (the weights' gradients take its
+    MACs again); a model family's backward also runs its layers' input gradients, which only
+    its own ``training:`` entry states."""
+    from .training import KindTraining
+
+    kind = case.kind
+    if kind.macs is None:
+        return f"the spec has no training formula for {kind.name}: it has no macs formula"
+    if kind.group == "models" and kind.training == KindTraining():
+        return (f"the spec has no training formula for {kind.name} yet (a `training:` entry in spec/models: a "
+                "model's backward also runs its layers' input gradients, which the one-layer defaults leave out)")
+    return None
+
+
+def step_truth(case, framework: str, env: Mapping[str, int], xla: bool = False) -> tuple[dict[str, int], str | None]:
+    """A training step's true counts (the input needs no gradient): ``backward_macs``,
+    ``step_macs``, ``weight_macs``, ``input_macs``, ``first_macs`` (the input's gradient,
+    which the step does not run); with ``xla``, XLA's reading of the step's backward,
+    ``xla_backward``, and of the input's gradient, ``xla_first``, where the spec's formulas
+    make them exact: the matmul-like part is the kind's xla training formula; the rest is what
+    transposing the forward's elementwise ops costs, known where the forward's only elementwise
+    op is its bias add (its xla total less its matmul part is ``bias_adds``, and the runner read
+    the ``bias_params`` elements): the bias's gradient sums the output's gradient over every
+    position, ``bias_adds - bias_params`` adds (XLA's HloCostAnalysis counts a reduction's input
+    elements less its output's). XLA's cost analysis adds its figures in float32, so they are
+    given only where the forward, the backward, the input's gradient and an add per variable
+    element come to less than 2**24, every sum of them exact. Returns the counts and, where
+    there are none, why."""
+    why = no_training(case)
+    if why:
+        return {}, why
+    from .training import expected_step
+
+    e = expected_step(case)
+    out = {"backward_macs": e.backward_macs, "step_macs": e.step_macs, "weight_macs": e.weight_macs,
+           "input_macs": e.input_macs, "first_macs": e.first_macs}
+    if not xla:
+        return out, None
+    from .loader import load_spec
+
+    counter = load_spec().counters.get("xla")
+    if counter is None or "xla_total" not in env:
+        return out, None
+    ec = case.expected_compute(counter, framework)
+    elementwise = env["xla_total"] - (ec.matmul or 0)
+    if elementwise and (elementwise != env.get("bias_adds") or "bias_params" not in env):
+        return out, None  # elementwise work besides the bias add: its transpose has no formula here
+    e0, e1 = expected_step(case, counter, framework), expected_step(case, counter, framework, input_grad=True)
+    if e0.not_applicable or e0.backward is None or e1.backward is None:
+        return out, None
+    backward = e0.backward + (elementwise - env["bias_params"] if elementwise else 0)
+    first = e1.backward - e0.backward
+    if env["xla_total"] + backward + first + env["params"] + env["state"] >= F32_EXACT:
+        return out, None  # XLA adds its figures in float32: a sum this large is rounded
+    out["xla_backward"], out["xla_first"] = backward, first
+    return out, None
+
+
+def _finding(got: int, expected: int, env: Mapping[str, int], warned: bool,
+             quantity: str = "params", causes: list[tuple[str, int]] | None = None) -> tuple[str, str | None, str]:
     """The mark, the finding (None for †) and a one-line explanation of a reading that is not
-    what the claim gives."""
+    what the claim gives. A training figure is not held to the parameter findings (tied,
+    root, frozen, buffers); its difference is explained by ``causes`` (:func:`step_causes`)."""
     d = got - expected
-    if d > 0 and env.get("tied") and d == env["tied"]:
-        return WRONG, "double counted", f"{d:,} too many: the tied tensors ({env['tied']:,} elements) counted twice"
-    if d < 0:
-        parts = {"root": "the root module's own parameters", "frozen": "the frozen parameters",
-                 "state": "the buffers"}
-        for names in (("root",), ("frozen",), ("state",), ("root", "frozen")):
-            n = sum(env.get(k, 0) for k in names)
-            if n and -d == n:
-                return WRONG, "missing", f"{-d:,} too few: {' and '.join(parts[k] for k in names)} are not counted"
+    if quantity != "training":
+        if d > 0 and env.get("tied") and d == env["tied"]:
+            return WRONG, "double counted", f"{d:,} too many: the tied tensors ({env['tied']:,} elements) counted twice"
+        if d < 0:
+            parts = {"root": "the root module's own parameters", "frozen": "the frozen parameters",
+                     "state": "the buffers"}
+            for names in (("root",), ("frozen",), ("state",), ("root", "frozen")):
+                n = sum(env.get(k, 0) for k in names)
+                if n and -d == n:
+                    return WRONG, "missing", f"{-d:,} too few: {' and '.join(parts[k] for k in names)} are not counted"
     if got == 0 and expected > 0:
         if warned:
             return CONVENTION, None, "reads 0, and the tool warns that it does not count this"
         return WRONG, "silent zero", f"reads 0 where its own definition gives {expected:,}, with no warning"
     if warned:
         return CONVENTION, None, f"differs by {d:+,}, and the tool warns that it skips part of the model"
-    return WRONG, "other", f"differs from its own definition by {d:+,}" + _cause(d, env)
+    cause = _sum_cause(d, causes) if quantity == "training" else _cause(d, env)
+    return WRONG, "other", f"differs from its own definition by {d:+,}" + cause
 
 
 # What a difference may be made of, where the grading can name it: the true counts it equals.
@@ -258,19 +336,54 @@ def _cause(d: int, env: Mapping[str, int]) -> str:
     return ""
 
 
+def step_causes(formula: Formula, unit: str, env: Mapping[str, int]) -> list[tuple[str, int]]:
+    """What a training figure's difference may be made of, in the claim's unit: XLA's readings
+    of the forward pass and of the input's gradient, and an add per variable element, for a
+    claim over XLA's reading; else the input's gradient (which a training step does not run)
+    and the forward pass, in MACs (x2 in FLOPs)."""
+    if formula.names & XLA_STEP:
+        parts = [("the forward pass", env.get("xla_total")),
+                 ("the input's gradient, which a training step does not run", env.get("xla_first")),
+                 ("an add per variable element", env.get("params", 0) + env.get("state", 0))]
+    else:
+        k = 2 if unit == "FLOPs" else 1
+        parts = [("the input's gradient, which a training step does not run", k * env["first_macs"]
+                  if "first_macs" in env else None),
+                 ("the forward pass", k * env["macs"] if "macs" in env else None)]
+    return [(what, n) for what, n in parts if n]
+
+
+def _sum_cause(d: int, causes: list[tuple[str, int]] | None) -> str:
+    """``: it adds the forward pass (2,570) and the input's gradient (2,560)`` where the
+    difference is the sum of some of ``causes`` (the fewest), else an empty string."""
+    from itertools import combinations
+
+    for size in range(1, len(causes or ()) + 1):
+        for chosen in combinations(causes or (), size):
+            total = sum(n for _, n in chosen)
+            if abs(d) == total:
+                names = [f"{what} ({n:,})" for what, n in chosen]
+                listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+                return f": it {'adds' if d > 0 else 'leaves out'} {listed}"
+    return ""
+
+
 def grade(tool_: Tool, case, run: ToolRun, version: str) -> Record:
     """One :class:`Record` for one tool on one case (source type ``tool``)."""
     source = Source("tool", tool_.id, version, tool_.framework)
     rec = Record(source, PASS, case.id, case.kind.name, case.config(), built=run.call)
     if run.truth.get("frozen"):
         rec.config = {**rec.config, "freeze": run.extra.get("freeze", [])}
-    env = truth(case, _spec_framework(tool_.framework), run)
+    claims = {q: tool_.claim_for(q, case.kind.name) for q in QUANTITIES}
+    needs = frozenset().union(*(c[0].names for c in claims.values() if c is not None))
+    framework = _spec_framework(tool_.framework)
+    env = truth(case, framework, run, needs)
     rec.notes = [f"warning: {w}" for w in run.warnings[:20]] + [f"{k}: {v}" for k, v in run.extra.items()]
     if run.error:
         rec.verdict, rec.reason = FAIL, run.error
         rec.problems.append(f"the tool raised: {run.error}")
     for q in QUANTITIES:
-        claim = tool_.claim_for(q, case.kind.name)
+        claim = claims[q]
         if claim is None:
             continue
         formula, why = claim
@@ -278,11 +391,12 @@ def grade(tool_: Tool, case, run: ToolRun, version: str) -> Record:
         missing = sorted(formula.names - set(env))
         if missing:  # the spec has no exact formula for a term the claim reads, for this kind
             if got is not None:
-                rec.quantities[q] = Quantity(got, None, formula.text, why=why or (
-                    f"not graded: the spec has no formula for {' and '.join(missing)} in {case.kind.name}"))
+                step_why = no_training(case) if q == "training" and set(missing) & (STEP | XLA_STEP) else None
+                rec.quantities[q] = Quantity(got, None, formula.text, env.get("step_macs") if q == "training" else None,
+                                             why=why or f"not graded: {step_why or _no_formula(missing, case)}")
             continue
         expected = formula.evaluate_int(env)
-        canonical = env["params"] if q == "params" else env.get("macs")
+        canonical = {"params": env["params"], "compute": env.get("macs"), "training": env.get("step_macs")}[q]
         if got is None:
             if run.error:
                 rec.quantities[q] = Quantity(None, expected, formula.text, canonical, why, finding="other")
@@ -290,7 +404,9 @@ def grade(tool_: Tool, case, run: ToolRun, version: str) -> Record:
         if got == expected:
             rec.quantities[q] = Quantity(got, expected, formula.text, canonical, why)
             continue
-        mark, finding, explain = _finding(got, expected, env, bool(run.warnings))
+        unit = tool_.claims[q].unit if q in tool_.claims else ""
+        mark, finding, explain = _finding(got, expected, env, bool(run.warnings), q,
+                                          step_causes(formula, unit, env) if q == "training" else None)
         rec.quantities[q] = Quantity(got, expected, formula.text, canonical, why if mark != CONVENTION else
                                      (why or explain), finding=finding, explain=explain)
         if finding:
@@ -301,6 +417,15 @@ def grade(tool_: Tool, case, run: ToolRun, version: str) -> Record:
     if not rec.quantities and not run.error:
         rec.verdict, rec.reason = NA, "the tool gives no figure for this case"
     return rec
+
+
+def _no_formula(missing: list[str], case) -> str:
+    names = set(missing)
+    if names & XLA_STEP:
+        return (f"the spec has no exact formula for XLA's reading of {case.kind.name}'s backward here: elementwise "
+                "work besides a bias add (whose transpose XLA counts too), or figures of 2**24 or more, which XLA "
+                "adds in float32")
+    return f"the spec has no formula for {' and '.join(missing)} in {case.kind.name}"
 
 
 def mark_of(q: Quantity | None) -> str:

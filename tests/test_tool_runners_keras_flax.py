@@ -7,10 +7,13 @@ framework's own counts of the same build, taken through another of its APIs.
   documents); freezing a sublayer moves its weights from trainable to non-trainable.
 - ``flax.linen.tabulate``: ``Total Parameters`` is every collection of ``module.init``'s
   variables (``params`` and ``batch_stats``); the root row's ``flops`` is XLA's cost analysis
-  of the whole ``apply``, lowered.
+  of the whole ``apply``, lowered; its ``vjp_flops`` ("the backward pass") is XLA's cost of
+  ``jax.vjp`` of that ``apply`` pulled back with its output: the forward again, the backward,
+  the input's gradient, and an add per variable element (apply returns the mutable
+  collections), graded against XLA's reading of a training step's backward.
 - ``flax.nnx.tabulate``: ``Total Parameters`` is every ``nnx.Variable`` (``Param`` and
-  ``BatchStat``); it raises on an ``nnx.RNN`` (flax 0.12.8), which the runner reports as the
-  tool's error.
+  ``BatchStat``); its ``vjp_flops`` is the forward, the backward and the input's gradient; it
+  raises on an ``nnx.RNN`` (flax 0.12.8), which the runner reports as the tool's error.
 
 Each test runs in its framework's targets only (``only``); the Keras one on the backend
 ``KERAS_BACKEND`` selected (``keras`` or ``keras-jax``).
@@ -23,12 +26,15 @@ import pytest
 
 from paramspec.configs import resolve_case
 from paramspec.frameworks import adapter
-from paramspec.tools import Tool
+from paramspec.tools import Tool, load_tools, run_tool
 
 pytestmark = pytest.mark.framework
 
 LINEAR = {"kind": "Linear", "in_features": 128, "out_features": 10}
 LSTM = {"kind": "LSTM", "input_size": 300, "hidden_size": 128}
+NOBIAS = {"kind": "Linear", "in_features": 64, "out_features": 32, "bias": False}
+CONV = {"kind": "Conv2d", "in_channels": 8, "out_channels": 16, "kernel_size": 3, "stride": 2, "padding": "same",
+        "height": 9, "width": 10}
 BATCHNORM = {"kind": "BatchNorm2d", "num_features": 64}
 RESNET18 = {"model": "resnet", "preset": "resnet18"}
 CASES = [LINEAR, LSTM, BATCHNORM, RESNET18]
@@ -132,10 +138,69 @@ def test_linen_tabulate_gives_linen_own_totals_and_xla_flops(target_name, config
     forward = jax.jit(lambda v, *a: built.invoke(lambda *b, **k: module.apply(v, *b, **k), a))
     assert run.figures["compute"] == int(forward.lower(variables, *xs).cost_analysis()["flops"])
     if config is LINEAR:  # 2 x 128 x 10 for the matmul, 10 bias adds
-        assert run.figures["compute"] == 2570 and run.truth == {"root": 1290}
+        assert run.figures["compute"] == 2570 and run.truth == {"root": 1290, "bias_params": 10}
     if config is LSTM:  # XLA costs a scan's body once: one time step of sixteen
         flops = case.expected_compute().flops
         assert flops // 17 < run.figures["compute"] < flops // 15
+
+
+def _cost(lowered) -> int:
+    return int(lowered.cost_analysis()["flops"])
+
+
+def _xla_first(case, target_name: str) -> int:
+    """XLA's reading of the input's gradient: the kind's xla training formula with the input's
+    gradient less without it (2 x MACs for a dot; a strided conv's transpose costs more)."""
+    from paramspec.loader import load_spec
+    from paramspec.training import expected_step
+
+    xla = load_spec().counters["xla"]
+    return (expected_step(case, xla, target_name, input_grad=True).backward
+            - expected_step(case, xla, target_name).backward)
+
+
+@pytest.mark.only("flax-linen")
+@pytest.mark.parametrize("config", [NOBIAS, LINEAR, CONV], ids=["Linear-nobias", "Linear", "Conv2d"])
+def test_linen_vjp_flops_is_the_forward_the_backward_the_input_s_gradient_and_every_variable(target_name, config):
+    """vjp_flops, 'the backward pass': XLA's cost of jax.vjp(apply) pulled back with the output,
+    apply returning the mutable collections as tabulate calls it. Graded against XLA's reading
+    of a training step's backward (the spec's), which XLA itself gives for a vjp of the
+    parameters alone less the forward; the difference is the forward (the tool's own flops),
+    the input's gradient, and an add per variable element, exactly."""
+    pytest.importorskip("flax")
+    import flax.linen as nn
+    import jax
+
+    case = resolve_case(config)
+    built = adapter(target_name).build(case.kind.name, case.values, case.inputs())
+    module = built.module
+    xs = tuple(jax.ShapeDtypeStruct(i.shape, jax.numpy.dtype(i.dtype)) for i in built.inputs)
+    variables = jax.eval_shape(lambda key, *a: module.init(key, *a, **built.call_kwargs), jax.random.key(0), *xs)
+
+    def apply(v, *a, mutable):
+        return built.invoke(lambda *b, **k: module.apply(v, *b, mutable=mutable, **k), a)
+
+    def tabulate_vjp(v, *a):  # flax/linen/summary.py's apply_vjp
+        out, pull = jax.vjp(lambda v_, *a_: apply(v_, *a_, mutable=nn.DenyList("intermediates")), v, *a)
+        return pull(out)
+
+    def backward(params, *a):  # the weights' gradients alone, as in a training step
+        out, pull = jax.vjp(lambda p: apply({**variables, "params": p}, *a, mutable=False), params)
+        return pull(out)
+
+    r = run_tool(load_tools().tools["linen_tabulate"], case)
+    q = r.quantities["training"]
+    forward = _cost(jax.jit(lambda v, *a: apply(v, *a, mutable=False)).lower(variables, *xs))
+    assert q.got == _cost(jax.jit(tabulate_vjp).lower(variables, *xs))  # what the tool reads
+    assert q.expected == _cost(jax.jit(backward).lower(variables["params"], *xs)) - forward  # the spec is XLA's
+    params = _elements(variables)
+    first = q.got - q.expected - r.quantities["compute"].got - params
+    assert first == _xla_first(case, target_name)  # the input's gradient, as XLA costs it (the spec's formula)
+    assert q.finding == "other" and q.explain.endswith(
+        f"it adds the forward pass ({forward:,}), the input's gradient, which a training step does not run "
+        f"({first:,}) and an add per variable element ({params:,})")
+    if config is NOBIAS:
+        assert (q.got, q.expected) == (14336, 4096)
 
 
 @pytest.mark.only("flax-linen")
@@ -186,7 +251,26 @@ def test_nnx_tabulate_gives_nnx_own_totals(target_name, config):
     forward = jax.jit(lambda s, *a: built.invoke(nnx.merge(graphdef, s), a))
     assert run.figures["compute"] == pytest.approx(forward.lower(state, *xs).cost_analysis()["flops"], rel=1e-6)
     if config is LINEAR:
-        assert run.figures["compute"] == 2570 and run.truth == {"root": 1290}
+        assert run.figures["compute"] == 2570 and run.truth == {"root": 1290, "bias_params": 10}
+
+
+@pytest.mark.only("flax-nnx")
+@pytest.mark.parametrize("config", [NOBIAS, LINEAR, CONV], ids=["Linear-nobias", "Linear", "Conv2d"])
+def test_nnx_vjp_flops_is_the_forward_the_backward_and_the_input_s_gradient(target_name, config):
+    """nnx's vjp_flops is XLA's cost of jax.vjp(method, model, *inputs) pulled back with the
+    output: no add per variable (the method returns its output alone); graded against XLA's
+    reading of a training step's backward, too low by exactly the forward (the tool's own
+    flops) and the input's gradient."""
+    pytest.importorskip("flax")
+    case = resolve_case(config)
+    r = run_tool(load_tools().tools["nnx_tabulate"], case)
+    q, forward = r.quantities["training"], r.quantities["compute"].got
+    first = _xla_first(case, target_name)
+    assert q.finding == "other" and q.got - q.expected == forward + first
+    assert q.explain.endswith(f"it adds the forward pass ({forward:,}) and the input's gradient, which a training "
+                              f"step does not run ({first:,})")
+    if config is NOBIAS:
+        assert (q.got, q.expected) == (12288, 4096)
 
 
 @pytest.mark.only("flax-nnx")

@@ -1,8 +1,10 @@
 """Runners for the counting tools that ``paramspec tools`` audits (``spec/tools.yaml``).
 
 One module per framework: :mod:`.torch_tools` (torchinfo, thop, ptflops, fvcore, calflops,
-FlopCounterMode, Hugging Face ``num_parameters()``), :mod:`.keras_tools` (``summary()``),
-:mod:`.flax_tools` (``nn.tabulate``, ``nnx.tabulate``). A runner takes the tool's entry, the
+DeepSpeed's flops profiler, FlopCounterMode, Hugging Face ``num_parameters()`` and
+``Trainer.floating_point_ops()``), :mod:`.keras_tools` (``summary()``), :mod:`.flax_tools`
+(``nn.tabulate``, ``nnx.tabulate``). A figure goes under its quantity: ``params``, ``compute``
+(the forward pass) and ``training`` (what the tool gives for a training step or its backward). A runner takes the tool's entry, the
 case and the submodules to freeze; it builds the case through the framework's adapter (no
 second model zoo), calls the tool's public API as its README shows, and returns a
 :class:`paramspec.tools.ToolRun` with what the tool returned, printed and warned.

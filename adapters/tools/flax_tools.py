@@ -1,8 +1,10 @@
 """Runners for Flax's own summaries, ``flax.linen.tabulate`` and ``flax.nnx.tabulate``, both
-with ``compute_flops=True``: the table's ``Total Parameters`` line, its per-collection totals
-(linen's ``params`` / ``batch_stats`` columns, nnx's ``Param`` / ``BatchStat``), and the
-``flops`` of its root row (the root module's call: the whole forward pass, as XLA's cost
-analysis of ``jax.jit(apply).lower(...)`` counts it).
+with ``compute_flops=True`` and ``compute_vjp_flops=True``: the table's ``Total Parameters``
+line, its per-collection totals (linen's ``params`` / ``batch_stats`` columns, nnx's ``Param``
+/ ``BatchStat``), and the ``flops`` and ``vjp_flops`` of its root row (the root module's call:
+the whole forward pass, as XLA's cost analysis of ``jax.jit(apply).lower(...)`` counts it, and
+what Flax documents as its backward pass: XLA's cost analysis of ``jax.vjp`` of that call,
+pulled back with its own output; spec/tools.yaml says what that counts).
 
 Each builds the case with its adapter and calls the tool on zero inputs of the build's shapes
 and dtypes (channels-last). linen's tabulate takes the module and an rng key and runs
@@ -13,8 +15,9 @@ variable's shape and dtype, and is put in eval mode (BatchNorm on its running st
 Dropout off), as the adapter measures it. Neither framework has a notion of freezing a
 submodule's parameters, so a case with ``freeze`` is an error.
 
-The true count the spec cannot know, ``root`` (the root module's own parameters, not its
-submodules'), is read from the variables themselves.
+The true counts the spec cannot know, ``root`` (the root module's own parameters, not its
+submodules') and ``bias_params`` (the elements of the parameters named ``bias``, whose gradient XLA
+sums over the positions), are read from the variables themselves.
 """
 from __future__ import annotations
 
@@ -48,8 +51,9 @@ def version(tool: Tool) -> str:
 def parse_table(text: str) -> dict[str, Any]:
     """What a Flax summary table says: ``total`` (its ``Total Parameters`` line: 0 when the
     line has no number, which tabulate prints for a module without variables), ``totals``
-    (each collection's footer total), ``root_flops`` (the ``flops`` cell of the first row when
-    its path is empty, the root module's; None without a flops column), ``columns``."""
+    (each collection's footer total), ``root_flops`` and ``root_vjp_flops`` (the ``flops`` and
+    ``vjp_flops`` cells of the first row when its path is empty, the root module's; None
+    without the column), ``columns``."""
     lines = [ln.rstrip() for ln in text.splitlines()]
     header = next((ln for ln in lines if ln.lstrip().startswith("┃")), None)
     if header is None:
@@ -69,7 +73,7 @@ def parse_table(text: str) -> dict[str, Any]:
             body[-1].append([c.strip() for c in s.strip().strip("│").split("│")])
     m = _TOTAL.search(text)
     out: dict[str, Any] = {"columns": columns, "total": None if m is None else int(m.group(1).replace(",", "") or 0),
-                           "totals": {}, "root_flops": None}
+                           "totals": {}, "root_flops": None, "root_vjp_flops": None}
     if not body:
         return out
     footer, rows = body[-1], body[:-1]
@@ -79,11 +83,12 @@ def parse_table(text: str) -> dict[str, Any]:
         cell = footer[0][i] if i < len(footer[0]) else ""
         n = _NUMBER.match(cell)
         out["totals"][name] = int(n.group(1).replace(",", "")) if n else 0  # an empty total is 0
-    if "flops" in columns and rows and rows[0]:
-        first = rows[0][0]
-        cell = first[columns.index("flops")]
-        if first[0] == "" and _NUMBER.match(cell):
-            out["root_flops"] = int(cell.replace(",", ""))
+    for column, key in (("flops", "root_flops"), ("vjp_flops", "root_vjp_flops")):
+        if column in columns and rows and rows[0]:
+            first = rows[0][0]
+            cell = first[columns.index(column)]
+            if first[0] == "" and _NUMBER.match(cell):
+                out[key] = int(cell.replace(",", ""))
     return out
 
 
@@ -100,7 +105,7 @@ def _fill(run: ToolRun, text: str | None) -> ToolRun:
     if t["total"] is None:
         run.error = "tabulate printed no 'Total Parameters' line"
         return run
-    run.figures = {"params": t["total"], "compute": t["root_flops"]}
+    run.figures = {"params": t["total"], "compute": t["root_flops"], "training": t["root_vjp_flops"]}
     run.extra.update({f"total {k}": v for k, v in sorted(t["totals"].items())})
     return run
 
@@ -117,6 +122,14 @@ def _refuse_freeze(run: ToolRun, freeze) -> bool:
     return False
 
 
+def _name(key: Any) -> str:
+    """The name in a pytree path's key (a dict key, an attribute, an index)."""
+    for attr in ("key", "name", "idx"):
+        if hasattr(key, attr):
+            return str(getattr(key, attr))
+    return str(key)
+
+
 # ------------------------------------------------------------------ linen
 def linen_tabulate(tool: Tool, case, freeze=()) -> ToolRun:
     import flax.linen as nn
@@ -126,10 +139,13 @@ def linen_tabulate(tool: Tool, case, freeze=()) -> ToolRun:
         return run
     built = adapter("flax-linen").build(case.kind.name, case.values, case.inputs())
     params = built.variables.get("params", {}) if built.variables else {}
-    run.truth = {"root": sum(int(x.size) for x in params.values() if hasattr(x, "size"))}
+    run.truth = {"root": sum(int(x.size) for x in params.values() if hasattr(x, "size")),
+                 "bias_params": sum(int(x.size) for path, x in jax.tree_util.tree_leaves_with_path(params)
+                             if _name(path[-1]) == "bias")}
     xs = _zeros(built.inputs)
     text = attempt(run, lambda: built.invoke(
-        nn.tabulate(built.module, jax.random.key(0), compute_flops=True, console_kwargs=CONSOLE), xs))
+        nn.tabulate(built.module, jax.random.key(0), compute_flops=True, compute_vjp_flops=True,
+                    console_kwargs=CONSOLE), xs))
     return _fill(run, text)
 
 
@@ -191,7 +207,9 @@ def nnx_tabulate(tool: Tool, case, freeze=()) -> ToolRun:
     built = adapter("flax-nnx").build(case.kind.name, case.values, case.inputs())
     model = built.module
     node_dict = nnx.graph.get_node_impl(model).node_dict(model)
-    run.truth = {"root": sum(int(v.get_value().size) for v in node_dict.values() if isinstance(v, nnx.Param))}
+    run.truth = {"root": sum(int(v.get_value().size) for v in node_dict.values() if isinstance(v, nnx.Param)),
+                 "bias_params": sum(int(v.get_value().size) for path, v in nnx.iter_graph(model)
+                             if isinstance(v, nnx.Param) and path and str(path[-1]) == "bias")}
     concrete(model)
     model.eval()
     xs = _zeros(built.inputs)
@@ -199,7 +217,7 @@ def nnx_tabulate(tool: Tool, case, freeze=()) -> ToolRun:
 
     def go():
         with methods_restored(model):
-            return built.invoke(lambda *a, **k: nnx.tabulate(model, *a, compute_flops=True, console_kwargs=CONSOLE,
-                                                             **k, **kwargs), xs)
+            return built.invoke(lambda *a, **k: nnx.tabulate(model, *a, compute_flops=True, compute_vjp_flops=True,
+                                                             console_kwargs=CONSOLE, **k, **kwargs), xs)
 
     return _fill(run, attempt(run, go))

@@ -158,6 +158,8 @@ def fvcore(tool: Tool, case, freeze=()) -> ToolRun:
 
 
 def calflops(tool: Tool, case, freeze=()) -> ToolRun:
+    """Two calls: the forward's figures, then ``include_backPropagation=True`` (its training
+    figure: the forward's MACs times ``1 + compute_bp_factor``, at its default 2.0)."""
     from calflops import calculate_flops
 
     run, module, xs, built = _start(tool, case, freeze)
@@ -167,6 +169,13 @@ def calflops(tool: Tool, case, freeze=()) -> ToolRun:
         flops, macs, params = out
         run.figures = {"params": int(params), "compute": int(macs)}
         run.extra["flops"] = int(flops)
+        step = _attempt(run, lambda: calculate_flops(model=copy.deepcopy(module), args=list(xs), print_results=False,
+                                                    output_as_string=False, include_backPropagation=True,
+                                                    compute_bp_factor=2.0))
+        if step is not None:
+            step_flops, step_macs, _ = step
+            run.figures["training"] = int(step_macs)
+            run.extra["training flops"] = int(step_flops)
     return run
 
 
@@ -193,7 +202,14 @@ HF_CLASSES = {"bert": ("BertConfig", "BertModel"), "gpt2": ("GPT2Config", "GPT2L
 
 def hf_num_parameters(tool: Tool, case, freeze=()) -> ToolRun:
     """transformers' own model for the case's config (on the meta device): ``num_parameters()``.
-    The family's variables are the config's keys (spec/models/transformers.yaml ``hf``)."""
+    The family's variables are the config's keys (spec/models/transformers.yaml ``hf``).
+
+    Then its training figure: ``Trainer(model, TrainingArguments(use_cpu=True)).floating_point_ops(
+    {main_input_name: ids})`` on the case's token ids (transformers 5 keeps it on the Trainer:
+    ``6 * ids.numel() * num_parameters(exclude_embeddings=True)``). The Trainer moves the model
+    to the CPU, which a meta model cannot take: it gets uninitialized memory of its shapes
+    (``to_empty``, no initializer runs) and its tied weights tied again (``to_empty`` gives each
+    module a tensor of its own)."""
     import transformers
 
     run = ToolRun(call=tool.api)
@@ -203,8 +219,10 @@ def hf_num_parameters(tool: Tool, case, freeze=()) -> ToolRun:
         return run
     config_cls, model_cls = HF_CLASSES[mapping.model_type]
     keys = {k for k in mapping.defaults if k in case.values and case.values[k] is not None}
+    model = None
 
     def go():
+        nonlocal model
         config = getattr(transformers, config_cls)(**{k: case.values[k] for k in keys})
         with torch.device("meta"):
             model = getattr(transformers, model_cls)(config)
@@ -215,6 +233,66 @@ def hf_num_parameters(tool: Tool, case, freeze=()) -> ToolRun:
         return model.num_parameters()
 
     n = _attempt(run, go)
-    if n is not None:
-        run.figures = {"params": int(n)}
+    if n is None:
+        return run
+    run.figures = {"params": int(n)}
+    ids = next((i for i in case.inputs() if "int" in i.dtype), None)
+    if ids is None:
+        run.extra["training"] = "no token ids in the case's input: floating_point_ops reads input_ids"
+        return run
+    trainer = _hf_trainer(run, model, n)
+    if trainer is None:
+        return run
+    x = torch.zeros(ids.shape, dtype=torch.long)
+    name = getattr(model, "main_input_name", "input_ids")
+    flops = _attempt(run, lambda: trainer.floating_point_ops({name: x}))
+    if flops is not None:
+        run.figures["training"] = int(flops)
+        run.extra["non-embedding parameters"] = int(model.num_parameters(exclude_embeddings=True))
+    return run
+
+
+def _hf_trainer(run: ToolRun, model, params: int):
+    """A real ``transformers.Trainer`` of ``model`` on the CPU (its arguments write nothing:
+    no reports, a temporary output folder). What building it warns is not the tool's count's:
+    it goes to ``run.extra``, not ``run.warnings``."""
+    import tempfile
+
+    import transformers
+
+    setup = ToolRun()
+
+    def build():
+        m = model.to_empty(device="cpu")
+        m.tie_weights()
+        if m.num_parameters() != params:  # the tie did not come back: the figure would be another model's
+            raise RuntimeError(f"to_empty + tie_weights gives {m.num_parameters():,} parameters, not {params:,}")
+        with tempfile.TemporaryDirectory(prefix="paramspec-hf-") as folder:
+            args = transformers.TrainingArguments(output_dir=folder, report_to=[], use_cpu=True)
+            return transformers.Trainer(model=m, args=args)
+
+    trainer = _attempt(setup, build)
+    if trainer is None:
+        run.error = f"while building the Trainer: {setup.error}"
+    elif setup.warnings:
+        run.extra["trainer warnings"] = setup.warnings[:5]
+    return trainer
+
+
+def deepspeed(tool: Tool, case, freeze=()) -> ToolRun:
+    """DeepSpeed's flops profiler as a standalone package: ``get_model_profile`` on the case's
+    input (one warm-up call, then the profiled one). DeepSpeed picks its accelerator when first
+    asked, and logs a warning that it fell back to the CPU: that is asked before the tool runs,
+    so it is not taken for a warning about the count."""
+    from deepspeed.accelerator import get_accelerator
+    from deepspeed.profiling.flops_profiler import get_model_profile
+
+    get_accelerator()
+    run, module, xs, built = _start(tool, case, freeze)
+    out = _attempt(run, lambda: get_model_profile(copy.deepcopy(module), args=list(xs), kwargs=dict(built.call_kwargs),
+                                                  print_profile=False, detailed=False, as_string=False))
+    if out is not None:
+        flops, macs, params = out
+        run.figures = {"params": int(params), "compute": int(macs)}
+        run.extra["flops"] = int(flops)
     return run

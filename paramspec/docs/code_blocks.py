@@ -173,6 +173,8 @@ def tools_claims() -> str:
             rows.append([t.id, q + (f" ({c.unit})" if c.unit else ""), c.says, f"`{c.formula.text}`", f"`{t.api}`"])
         for r in t.rules:
             rows.append([t.id, f"{r.quantity} in {', '.join(r.kinds)}", r.why, f"`{r.formula.text}`", ""])
+        for q, why in t.absent.items():
+            rows.append([t.id, f"{q}: none", why, "", ""])
     return table(["tool", "figure", "what it says", "held to", "call"], rows)
 
 

@@ -65,7 +65,8 @@ LEGEND = ("Each cell is what the target read: trainable parameters (then state, 
           "✗ disagrees; n/a: the framework lacks the layer or option, or the counter cannot measure it. "
           "Click a cell for the formula, expected vs got, and why.")
 
-TOOLS_LEGEND = ("Each cell is what the tool reported for the case: its parameter count and its compute figure. "
+TOOLS_LEGEND = ("Each cell is what the tool reported for the case: its parameter count, its compute figure (the "
+                "forward pass) and, where it gives one, its training figure (a training step, or its backward). "
                 "✓ right; † right by a recorded convention of the tool; ✗ wrong (the finding says how: silent "
                 "zero, double counted, missing, other); n/a: the tool gives no such figure. Click a cell for the "
                 "expected value, its formula, the difference and the tool's warnings.")
@@ -321,16 +322,20 @@ def _flops_parts(f: Any) -> dict[str, Any] | None:
 def _tool_parts(tool: dict) -> dict[str, Any]:
     """What the page reads of a tool (an entry of the tools report's ``tools``)."""
     name = str(tool.get("tool"))
+    claim = _d(tool.get("claim"))
+    training = tool.get("training_unit")
     return {"name": name, "version": tool.get("version"), "framework": tool.get("framework"),
-            "unit": str(tool.get("compute_unit") or "compute"), "claim": _d(tool.get("claim")),
-            "line": tool.get("line") or name}
+            "unit": str(tool.get("compute_unit") or "compute"), "claim": claim,
+            "training": (f"training {training}" if training else "training") if training or "training" in claim
+            else None, "absent": _d(tool.get("absent")), "line": tool.get("line") or name}
 
 
 def _tool_readings(cell: dict) -> dict[str, Any]:
-    """What the page reads of a tool's cell: the two readings (each a dict, or None), the
-    verdict, the reason, the warnings, the notes and the error."""
+    """What the page reads of a tool's cell: the readings (params, compute, training: each a
+    dict, or None), the verdict, the reason, the warnings, the notes and the error."""
     return {"params": cell.get("params") if isinstance(cell.get("params"), dict) else None,
             "compute": cell.get("compute") if isinstance(cell.get("compute"), dict) else None,
+            "training": cell.get("training") if isinstance(cell.get("training"), dict) else None,
             "verdict": cell.get("verdict"), "reason": cell.get("reason"), "error": cell.get("error"),
             "warnings": [_fmt(w) for w in _l(cell.get("warnings"))], "notes": [_fmt(n) for n in _l(cell.get("notes"))]}
 
@@ -351,13 +356,14 @@ def _segment(cell: Any, quantity: str) -> str:
 
 
 def _tool_tally(tools: dict) -> dict[str, dict[str, dict[str, int]]]:
-    """Per tool, per reading (``params``, ``compute``), how many cases fall in each segment."""
+    """Per tool, per reading (``params``, ``compute``, ``training``), how many cases fall in
+    each segment."""
     out = {}
     for t in _l(tools.get("tools")):
         if not isinstance(t, dict):
             continue
         name = _tool_parts(t)["name"]
-        tally = {q: {key: 0 for key, _, _ in SEGMENTS} for q in ("params", "compute")}
+        tally = {q: {key: 0 for key, _, _ in SEGMENTS} for q in ("params", "compute", "training")}
         for row in _l(tools.get("rows")):
             cell = _d(_d(row).get("cells")).get(name)
             for q, counts in tally.items():
@@ -395,7 +401,9 @@ def _chart(tools: dict) -> str:
     for t in tool_list:
         out.append(f'<tbody data-tool="{_e(t["name"])}"><tr><th class="tool" colspan="3" scope="rowgroup">'
                    f'{_e(t["line"])}</th></tr>')
-        for q, label in (("params", "params"), ("compute", t["unit"])):
+        for q, label in (("params", "params"), ("compute", t["unit"]), ("training", t["training"])):
+            if label is None:  # the tool claims no training figure
+                continue
             counts = tally[t["name"]][q]
             text = " · ".join(f"{counts[k]} {m}" for k, m, _ in SEGMENTS if counts[k]) or "—"
             bar = _bar(t["name"], label, counts, total) if total else ""
@@ -657,15 +665,17 @@ def _tool_cell(store: _Store, tool: dict, case: str, cell: Any) -> str:
     if not isinstance(cell, dict):
         return f'<td class="cell m-na" data-tool="{_e(name)}" title="{_e(name)}: not run">not run</td>'
     r = _tool_readings(cell)
-    pline, pcls = _tool_line("params", r["params"])
-    cline, ccls = _tool_line(unit, r["compute"])
+    readings = [("params", r["params"]), (unit, r["compute"])]
+    if tool["training"] is not None or r["training"] is not None:
+        readings.append((tool["training"] or "training", r["training"]))
+    lines = [_tool_line(label, q) for label, q in readings]
     error, warnings = r["error"], r["warnings"]
-    cls = "m-bad" if error else _worst(pcls, ccls)
-    shown = pline + cline + ('<span class="line sub">error</span>' if error else "")
+    cls = "m-bad" if error else _worst(*(c for _, c in lines))
+    shown = "".join(line for line, _ in lines) + ('<span class="line sub">error</span>' if error else "")
 
     # the tooltip's lines after the first (the script adds "tool · case: verdict")
     tip: list[list[str]] = []
-    for label, q in (("params", r["params"]), (unit, r["compute"])):
+    for label, q in readings:
         if q is not None:
             tip.append([f"{label}: {q.get('mark') or ''} got {_plain(q.get('got'))}, expected "
                         f"{_plain(q.get('expected'))}" + (f" ({q.get('formula')})" if q.get("formula") else "")
@@ -685,8 +695,10 @@ def _tool_cell(store: _Store, tool: dict, case: str, cell: Any) -> str:
     claim = tool["claim"]
     details = [_ndl([(k, "" if v is None else _fmt(v)) for k, v in (
         ("version", tool["version"]), ("claims params", claim.get("params")),
-        ("claims compute", claim.get("compute")))])]
-    details += _tool_quantity("params", r["params"]) + _tool_quantity(unit, r["compute"])
+        ("claims compute", claim.get("compute")), ("claims training", claim.get("training")),
+        ("no training figure", tool["absent"].get("training")))])]
+    for label, q in readings:
+        details += _tool_quantity(label, q)
     if r["reason"] and not error:
         details.append(_ndl([("n/a because" if r["verdict"] == "n/a" else "reason", _fmt(r["reason"]))]))
     if warnings:
@@ -716,6 +728,8 @@ def _tools(store: _Store, tools: dict) -> str:
             expected += f'<span class="line sub">+ {_num(can.get("state"))} state</span>'
         if can.get("macs") is not None:
             expected += f'<span class="line sub">MACs {_num(can.get("macs"))}</span>'
+        if can.get("step_macs") is not None:
+            expected += f'<span class="line sub">step MACs {_num(can.get("step_macs"))}</span>'
         config = json.dumps(row.get("config"), ensure_ascii=False, default=str)
         body.append(f'<tr data-kind="{_e(row.get("kind"))}" data-case="{_e(case)}">'
                     f'<th class="case" scope="row" title="{_e(config)}"><code>{_e(case)}</code></th>'

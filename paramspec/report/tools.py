@@ -2,7 +2,9 @@
 
 :func:`tools_report` is a pure function of the record files, as :func:`~.matrix.merge` is for
 the agreement matrix: a per-tool summary line, a case × tool table, and the findings, each
-with the smallest case that shows it (the case with the smallest true parameter count).
+with the smallest case that shows it (the case with the smallest true parameter count). A
+tool's readings are its ``params``, its ``compute`` (forward) and its ``training`` figure (a
+training step's, or its backward's, as the tool says), each in the unit the tool names.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..record import Record
-from ..tools import CONVENTION, FINDINGS, RIGHT, WRONG, load_tools, mark_of
+from ..tools import CONVENTION, FINDINGS, QUANTITIES, RIGHT, WRONG, load_tools, mark_of
 from .records import RecordFile, check_mergeable
 
 NOUNS = {"silent zero": "silent zeros", "double counted": "double counts", "missing": "missing counts",
@@ -27,13 +29,13 @@ class ToolColumn:
 
     def tally(self) -> dict[str, Any]:
         """Per quantity, right (✓) of graded readings (✓, †, ✗); per finding, how many."""
-        out: dict[str, Any] = {q: {"right": 0, "of": 0} for q in ("params", "compute")}
+        out: dict[str, Any] = {q: {"right": 0, "of": 0} for q in QUANTITIES}
         found: Counter = Counter()
         conventions = errors = 0
         for r in self.records.values():
             if r.reason and r.verdict == "fail" and not r.quantities:
                 errors += 1
-            for name in ("params", "compute"):
+            for name in QUANTITIES:
                 q = r.quantities.get(name)
                 m = mark_of(q)
                 if not m:
@@ -47,7 +49,7 @@ class ToolColumn:
         out["convention"], out["error"] = conventions, errors
         return out
 
-    def line(self, unit: str) -> str:
+    def line(self, unit: str, training_unit: str = "") -> str:
         t = self.tally()
         name = self.version if self.version.split(" ")[0] == self.tool else f"{self.tool} ({self.version})"
         parts = [f"{name}:"]
@@ -55,6 +57,8 @@ class ToolColumn:
             parts.append(f"params {t['params']['right']}/{t['params']['of']} right")
         if t["compute"]["of"]:
             parts.append(f"{unit or 'compute'} {t['compute']['right']}/{t['compute']['of']}")
+        if t["training"]["of"]:
+            parts.append(f"{label('training', training_unit)} {t['training']['right']}/{t['training']['of']}")
         if t["convention"]:
             parts.append(f"{t['convention']} {CONVENTION}")
         text = parts[0] + " " + ", ".join(parts[1:])
@@ -95,9 +99,12 @@ class ToolsReport:
         for c in self.columns:
             t = tools.get(c.tool)
             unit = t.claims["compute"].unit if t and "compute" in t.claims else ""
+            training_unit = t.claims["training"].unit if t and "training" in t.claims else ""
             out_tools.append({"tool": c.tool, "version": c.version, "framework": c.framework,
                               "claim": {q: cl.says for q, cl in t.claims.items()} if t else {},
-                              "compute_unit": unit, "summary": c.tally(), "line": c.line(unit)})
+                              "absent": dict(t.absent) if t else {},
+                              "compute_unit": unit, "training_unit": training_unit, "summary": c.tally(),
+                              "line": c.line(unit, training_unit)})
         rows = []
         for row in self.rows:
             cells = {}
@@ -114,7 +121,7 @@ def cell(r: Record) -> dict[str, Any]:
                          "warnings": [n.split(": ", 1)[1] for n in r.notes if n.startswith("warning: ")],
                          "notes": [n for n in r.notes if not n.startswith("warning: ")],
                          "error": r.reason if r.verdict == "fail" and r.reason else None}
-    for name in ("params", "compute"):
+    for name in QUANTITIES:
         q = r.quantities.get(name)
         if q is None:
             d[name] = None
@@ -150,24 +157,33 @@ def tools_report(files: Iterable[RecordFile]) -> ToolsReport:
         for r in f.records:
             col.records[r.case] = r
             if r.case not in rows:
-                q = r.quantities.get("params")
-                c = r.quantities.get("compute")
                 rows[r.case] = {"case": r.case, "kind": r.kind, "config": r.config,
-                                "canonical": {"params": q.canonical if q else None,
-                                              "macs": c.canonical if c else None}}
-            else:
-                canon = rows[r.case]["canonical"]
-                for name, key in (("params", "params"), ("compute", "macs")):
-                    q = r.quantities.get(name)
-                    if canon.get(key) is None and q is not None and q.canonical is not None:
-                        canon[key] = q.canonical
+                                "canonical": {key: None for _, key in CANONICAL}}
+            canon = rows[r.case]["canonical"]
+            for name, key in CANONICAL:
+                q = r.quantities.get(name)
+                if canon.get(key) is None and q is not None and q.canonical is not None:
+                    canon[key] = q.canonical
         columns.append(col)
     return ToolsReport(columns, list(rows.values()))
 
 
-def unit_of(report: dict[str, Any], tool: str) -> str | None:
-    """The tool's compute unit as the report names it (MACs, FLOPs), if it reports compute."""
-    return next((t.get("compute_unit") for t in report["tools"] if t["tool"] == tool), None)
+# Each quantity's canonical figure in a row: the parameters, the forward's MACs, the training step's MACs.
+CANONICAL = (("params", "params"), ("compute", "macs"), ("training", "step_macs"))
+
+
+def unit_of(report: dict[str, Any], tool: str, quantity: str = "compute") -> str | None:
+    """The tool's unit for ``quantity`` as the report names it (MACs, FLOPs), if it gives one."""
+    return next((t.get(f"{quantity}_unit") for t in report["tools"] if t["tool"] == tool), None)
+
+
+def label(quantity: str, unit: str | None) -> str:
+    """How a reading is named: ``params``, its compute unit (``MACs``), ``training FLOPs``."""
+    if quantity == "params":
+        return "params"
+    if quantity == "training":
+        return f"training {unit}" if unit else "training"
+    return unit or "compute"
 
 
 def finding_lines(report: dict[str, Any], tool: str) -> list[str]:
@@ -179,7 +195,7 @@ def finding_lines(report: dict[str, Any], tool: str) -> list[str]:
         diff = "" if f["difference"] is None else f" ({f['difference']:+,})"
         got = "an error" if f["got"] is None else f"{f['got']:,}"
         exp = "?" if f["expected"] is None else f"{f['expected']:,}"
-        what = "params" if f["quantity"] == "params" else (unit_of(report, tool) or f["quantity"])
+        what = label(f["quantity"], unit_of(report, tool, f["quantity"]))
         out.append(f"{f['finding']}, {what}: {f['case']} reads {got}, its own definition gives {exp}{diff}"
                    + (f"; {f['explain']}" if f["explain"] else ""))
     return out
@@ -210,11 +226,11 @@ def markdown(report: dict[str, Any]) -> str:
                 cells.append("n/a")
                 continue
             bits = []
-            for name in ("params", "compute"):
-                q = c[name]
+            for name in QUANTITIES:
+                q = c.get(name)
                 if q is not None:
-                    label = "params" if name == "params" else (unit_of(report, t) or "compute")
-                    bits.append(f"{label} {'?' if q['got'] is None else format(q['got'], ',')} {q['mark']}")
+                    bits.append(f"{label(name, unit_of(report, t, name))} "
+                                f"{'?' if q['got'] is None else format(q['got'], ',')} {q['mark']}")
             cells.append(" · ".join(bits) or ("✗ error" if c["error"] else ""))
         lines.append(f"| `{row['case']}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
