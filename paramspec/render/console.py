@@ -148,8 +148,8 @@ def training_text(r: Record) -> str:
             f"{'input with' if t.input_grad else 'input without'} gradient)")
     lines = []
     if t.counter == "formula":
-        lines.append(f"{head}: {human(t.step_flops)} FLOPs = 2 x ({t.macs:,} forward + {t.backward_macs:,} backward "
-                     "MACs), canonical")
+        lines.append(f"{head}: {scaled(t.step_flops, 'FLOPs')} = 2 x ({t.macs:,} forward + {t.backward_macs:,} "
+                     "backward MACs), canonical")
     elif t.measured_step is not None and r.within is not None:  # a user's own object: no formula for its whole
         lines.append(f"{head}: {t.counter_name} reads {t.measured_step:,} FLOPs")
     elif t.measured_step is not None:
@@ -186,13 +186,12 @@ def training_text(r: Record) -> str:
         more.append(f"counter convention: {t.convention}")
     for name, e in t.estimates.items():
         differs = f"; {e['differs']}" if e.get("differs") else ""
-        if e.get("of") == "activations":
+        if e.get("of") == "activations":  # the formula is in --json and docs/reference/kinds.md
             ratio = f", {e['ratio']:.3f} x the {e['against']} activations" if e.get("ratio") else ""
-            more.append(f"estimate {name}: {scaled(e['value'], 'B')} of activations{ratio} ({e['source']}; "
-                        f"`{e['formula']}`{differs})")
+            more.append(f"estimate {name}: {scaled(e['value'], 'B')} of activations{ratio} ({e['source']}{differs})")
             continue
         ratio = f", {e['ratio']:.3f} x the {'measured' if t.measured_step else 'canonical'} step" if e.get("ratio") else ""
-        more.append(f"estimate {name}: {e['value']:,.0f} FLOPs a step{ratio} ({e['source']}; `{e['formula']}`{differs})")
+        more.append(f"estimate {name}: {scaled(e['value'], 'FLOPs')} a step{ratio} ({e['source']}{differs})")
     more += [f"note: {n}" for n in t.notes]
     out += [fold(line) for line in more]
     return "\n".join(out)
@@ -276,8 +275,8 @@ def flops_text(r: Record) -> str:
     inputs = f.inputs
     tokens = math.prod(inputs[0]["shape"]) if inputs else None  # a token-id input: batch x seq_len
     for name, e in f.estimates.items():
-        if e.get("of", "flops") != "flops":
-            continue  # a training step's memory: the training part shows it
+        if e.get("of", "flops") != "flops" or e.get("training"):
+            continue  # a training step's: the training part shows it (count --train)
         if e.get("per") == "step":
             lines.append(f"estimate {name}: {e['value']:,} a step ({e['source']}; formula: {e['formula']})")
             continue
