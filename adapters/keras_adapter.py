@@ -11,6 +11,7 @@ allocated at any size. The model families are in ``keras_models.py``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import sys
 from typing import Any, Iterator
@@ -197,6 +198,11 @@ def _keras_optimizer_state(optimizer: str, trainable: list) -> tuple[int | None,
             # it keys each variable by its tf.Variable, which a deferred variable does not have
             # yet; only the keys change, not what build() creates for each variable
             opt._var_key = id
+            # and colocates each new variable with its reference's value, which initializes (allocates
+            # and fills) a deferred variable: the base class's method creates the same variables
+            from keras.src.optimizers.base_optimizer import BaseOptimizer
+
+            opt.add_variable_from_reference = functools.partial(BaseOptimizer.add_variable_from_reference, opt)
         try:
             with keras.StatelessScope(initialize_variables=False) if stateless else contextlib.nullcontext():
                 opt.build(trainable)
