@@ -1,6 +1,7 @@
 """Generated conformance, the long run: N configs per kind drawn from the spec, in each target.
 
-Usage: python bench/conformance.py N [TARGET ...] [--kind KIND ...] [--seed S] [--jobs J] [--json PATH]
+Usage: python bench/conformance.py N [TARGET ...] [--kind KIND ... | --group layers|models] [--seed S] [--jobs J]
+       [--json PATH]
     (default: every installed target; N configs of every kind in each)
 
 Each target runs in a fresh process of its own (Keras fixes its backend at import), up to
@@ -32,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import child_env, installed_targets, machine, run_child, targets  # noqa: E402
+from common import child_env, installed_targets, machine, run_child, targets
 
 CHILD = r"""
 import json, sys, time
@@ -117,6 +118,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("targets", nargs="*", metavar="TARGET", help=f"targets (default: every installed one; "
                     f"known: {', '.join(targets())})")
     ap.add_argument("--kind", action="append", default=[], help="only these kinds (repeatable)")
+    ap.add_argument("--group", choices=("layers", "models"), help="only the layer kinds, or only the model families")
     ap.add_argument("--seed", type=int, help="the draws' seed (default: PARAMSPEC_SEED, else paramspec's fixed one)")
     ap.add_argument("--jobs", "-j", type=int, default=1, help="targets run at once, each in its own process")
     ap.add_argument("--timeout", type=float, default=6 * 3600, help="seconds a target's process may run")
@@ -129,6 +131,10 @@ def main(argv: list[str]) -> int:
     if args.n < 1:
         ap.error("N must be 1 or more")
     seed = args.seed if args.seed is not None else session_seed()
+    if args.group:
+        from paramspec.loader import load_spec
+
+        args.kind += [k.name for k in load_spec().kinds.values() if k.group == args.group and k.name not in args.kind]
 
     print(f"machine: {machine()}")
     print(f"date: {time.strftime('%Y-%m-%d')}; command: python bench/conformance.py {' '.join(argv)}")

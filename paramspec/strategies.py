@@ -156,7 +156,7 @@ class Plan:
 
     # ------------------------------------------------------------------ reading the spec
     @classmethod
-    def of(cls, kind: Kind, bounds: Bounds = DEFAULT_BOUNDS) -> "Plan":
+    def of(cls, kind: Kind, bounds: Bounds = DEFAULT_BOUNDS) -> Plan:
         """The plan of ``kind``, from its variables and ``require`` formulas."""
         names = list(kind.variables)
         conditions: list[Condition] = []
@@ -224,7 +224,7 @@ class Plan:
                     except SpecError as e:
                         return None, e.message
                     return config, None
-                text, reads, condition = broken
+                _, reads, condition = broken
                 name = source.choice([n for n in reads if n in chosen])
                 # repairing a condition leaves an option at its default three times in four: the
                 # plain constructor call meets every condition (the spec has such a case for each kind)
@@ -442,7 +442,8 @@ def configs(kind: Kind, bounds: Bounds = DEFAULT_BOUNDS):
     A draw the plan cannot repair is rejected (``hypothesis.reject``): :meth:`Plan.check`
     first says in one line whether the kind can be drawn at all.
     """
-    from hypothesis import reject, strategies as st
+    from hypothesis import reject
+    from hypothesis import strategies as st
 
     plan = Plan.of(kind, bounds)
 

@@ -17,8 +17,9 @@ variables alone); a Flax ``nnx.Module``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .audit.attribution import counted, explain_difference
 from .errors import NotApplicable, SpecError
@@ -342,9 +343,9 @@ def run_drawn(kind: Any, check: Callable[[dict[str, Any]], Any], *, examples: in
         calls[0] += 1
         check(config)
 
-    options: dict[str, Any] = dict(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck),
-                                   phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
-                                   report_multiple_bugs=False, print_blob=False, verbosity=Verbosity.quiet)
+    options: dict[str, Any] = {"max_examples": examples, "deadline": None, "suppress_health_check": list(HealthCheck),
+                               "phases": (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+                               "report_multiple_bugs": False, "print_blob": False, "verbosity": Verbosity.quiet}
     if database != "profile":
         options["database"] = database
     run = fixed_seed(seed)(settings(**options)(given(configs(kind))(test)))

@@ -2,6 +2,7 @@
 ``paramspec check --factory``, on objects built here natively."""
 import functools
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from paramspec.frameworks import target
 from paramspec.kinds import Requirement
 from paramspec.loader import load_spec
 
+ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.framework
 
 
@@ -139,15 +141,15 @@ def linear_for(target_name):
 
 def test_assert_matches_kind_passes_on_a_layer_that_holds_its_formula(target_name, assert_matches_kind):
     factory = globals()[linear_for(target_name)]
-    matched = assert_matches_kind(factory, "Linear", examples=15, seed=7)
-    assert matched.configs == 15 and matched.target == target_name
+    matched = assert_matches_kind(factory, "Linear", examples=10, seed=7)
+    assert matched.configs == 10 and matched.target == target_name
     assert matched.framework == target(target_name).framework and matched.seed == 7
 
 
 def test_assert_matches_kind_shrinks_a_disagreement_to_the_minimal_config(target_name, assert_matches_kind):
     factory = globals()[linear_for(target_name)]
     with pytest.raises(AssertionError) as info:
-        assert_matches_kind(lambda c: factory(c, drop_bias_over=3), "Linear", examples=60, seed=7)
+        assert_matches_kind(lambda c: factory(c, drop_bias_over=3), "Linear", examples=30, seed=7)
     msg = str(info.value)
     assert msg.startswith("Linear: params count of ") and "expected 8 from " in msg and "read 4;" in msg
     assert "difference (read - formula) -4; the formula counts more than the framework holds" in msg
@@ -175,31 +177,44 @@ def test_assert_matches_kind_holds_to_the_convention_unless_asked_for_another(ta
         assert "- {input_size: 1, hidden_size: 1}" in msg
 
 
-def test_bad_input_to_assert_matches_kind_is_one_line(target_name, assert_matches_kind, monkeypatch):
+def assert_one_line_spec_error(call, message: str) -> str:
+    """The SpecError ``call()`` raises: one line, matching ``message`` (a regex)."""
     from paramspec.errors import SpecError
 
+    with pytest.raises(SpecError, match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
+    return str(info.value)
+
+
+def test_a_factory_that_raises_is_bad_input_naming_its_exception_and_the_smallest_config(assert_matches_kind):
     def raises(c):
         raise ValueError(f"no layer of {c['in_features']} features")
 
-    cases = [
-        (raises, "Linear", r"^the factory test_testing:test_bad_input_to_assert_matches_kind_is_one_line.<locals>"
-                           r"\.raises raised ValueError: no layer of 1 features \(config \{in_features: 1, "
-                           r"out_features: 1\}\)$"),
-        (lambda c: 3, "Linear", r"^the factory .*<lambda> returned what paramspec cannot read: cannot read a "
-                                r"builtins\.int: no adapter"),
-        (globals()[linear_for(target_name)], "Linaer", r"^assert_matches_kind: unknown kind 'Linaer' \(did you mean "
-                                                       r"Linear\?\)"),
-        ("not a function", "Linear", r"^factory must be callable \(config -> built object\), got str$"),
-    ]
-    for factory, kind, message in cases:
-        with pytest.raises(SpecError, match=message) as info:
-            assert_matches_kind(factory, kind, examples=3)
-        assert "\n" not in str(info.value)
+    assert_one_line_spec_error(lambda: assert_matches_kind(raises, "Linear", examples=5),
+                        r"^the factory test_testing:test_a_factory_that_raises_.*\.raises raised ValueError: no layer "
+                        r"of 1 features \(config \{in_features: 1, out_features: 1\}\)$")
+
+
+def test_a_factory_that_returns_the_wrong_type_is_bad_input(assert_matches_kind):
+    assert_one_line_spec_error(lambda: assert_matches_kind(lambda c: 3, "Linear", examples=5),
+                        r"^the factory .*<lambda> returned what paramspec cannot read: cannot read a builtins\.int: "
+                        r"no adapter")
+    assert_one_line_spec_error(lambda: assert_matches_kind("Linear", "Linear", examples=5),
+                        r"^factory must be callable \(config -> built object\), got str$")
+
+
+def test_an_unknown_kind_is_bad_input(target_name, assert_matches_kind):
+    assert_one_line_spec_error(lambda: assert_matches_kind(globals()[linear_for(target_name)], "Linaer", examples=5),
+                        r"^assert_matches_kind: unknown kind 'Linaer' \(did you mean Linear\?\)")
+
+
+def test_a_kind_whose_variables_cannot_be_drawn_is_bad_input(target_name, assert_matches_kind, monkeypatch):
     kind = load_spec().kind("Linear")
     monkeypatch.setattr(kind, "require", (Requirement(parse("in_features > 1000"), "over 1000"),))
-    with pytest.raises(SpecError, match=r"^spec/layers/dense.yaml: Linear: no config of Linear could be drawn in "
-                                        r"60 tries \(30 repairs each\): `in_features > 1000` held in none$"):
-        assert_matches_kind(globals()[linear_for(target_name)], "Linear", examples=3)
+    assert_one_line_spec_error(lambda: assert_matches_kind(globals()[linear_for(target_name)], "Linear", examples=5),
+                        r"^spec/layers/dense.yaml: Linear: no config of Linear could be drawn in 60 tries \(30 "
+                        r"repairs each\): `in_features > 1000` held in none$")
 
 
 def test_check_factory_runs_a_users_layer_from_the_command_line(target_name, cli, monkeypatch):
@@ -224,15 +239,14 @@ TARGET = "torch"
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--factory", "test_testing", "--kind", "Linear"], "--factory test_testing: takes module:function or "
-                                                        "path/to/file.py:function"),
+    (["--factory", "test_testing", "--kind", "Linear"],
+     "--factory test_testing: takes module:function or path/to/file.py:function"),
     (["--factory", "no_such_module_here:f", "--kind", "Linear"],
-     "--factory no_such_module_here:f: cannot import no_such_module_here: ModuleNotFoundError: No module named "
-     "'no_such_module_here'"),
-    (["--factory", "test_testing:nothing", "--kind", "Linear"], "--factory test_testing:nothing: test_testing has no "
-                                                                "'nothing'"),
-    (["--factory", "test_testing:raising", "--kind", "Linear"], "the factory test_testing:raising raised "
-                                                                "ZeroDivisionError: division by zero"),
+     ("--factory no_such_module_here:f: cannot import no_such_module_here: ModuleNotFoundError: No module named "
+      "'no_such_module_here'")),
+    (["--factory", "test_testing:nothing", "--kind", "Linear"], "--factory test_testing:nothing: test_testing has no 'nothing'"),
+    (["--factory", "test_testing:raising", "--kind", "Linear"],
+     "the factory test_testing:raising raised ZeroDivisionError: division by zero"),
     (["--factory", "test_testing:returning_a_string", "--kind", "Linear"],
      "the factory test_testing:returning_a_string returned what paramspec cannot read: cannot read a builtins.str"),
     (["--factory", "test_testing:raising", "--kind", "Linaer"], "unknown kind 'Linaer' (did you mean Linear?)"),
@@ -240,7 +254,8 @@ TARGET = "torch"
     (["--factory", "test_testing:raising", "--kind", "Linear", "--train"], "--train is not an option of --factory"),
     (["--kind", "Linear", "--examples", "3"], "--examples is an option of --factory"),
     (["--factory", "test_testing:raising", "--kind", "Linear", "--examples", "0"], "must be 1 or more, got 0"),
-])
+], ids=["not-module:function", "no-module", "no-function", "raises", "wrong-type", "unknown-kind", "two-kinds",
+        "train", "examples-alone", "examples-0"])
 def test_bad_input_to_check_factory_is_one_line_and_exit_2(cli, argv, message):
     p = cli("check", *argv)
     assert p.returncode == 2 and p.stdout == "", p.stdout
@@ -253,3 +268,13 @@ def raising(c):
 
 def returning_a_string(c):
     return "Linear"
+
+
+def test_the_testing_page_shows_the_code_of_its_example_files():
+    """docs/reference/testing.md quotes each hand-written GRU; the quotes are the files' own lines."""
+    import re
+
+    page = (ROOT / "docs" / "reference" / "testing.md").read_text(encoding="utf-8")
+    files = "".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs" / "examples").glob("gru_*.py")))
+    quoted = re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)[1:]  # the first is the API's call
+    assert len(quoted) == 4 and all(q in files for q in quoted)
