@@ -267,7 +267,7 @@ def flops_text(r: Record) -> str:
                      (" - agrees" if f.agrees else " - DISAGREES")))
     if f.convention:
         lines.append(f"counter convention for this kind: {f.convention}")
-    if f.counter in _counters():
+    elif f.counter in _counters():  # the kind's own rule says more; compute.md has the counter's
         lines.append(f"what the counter counts: {_counters()[f.counter].why}")
     if "(unattributed)" in f.by_op:
         lines.append("(unattributed): XLA's cost of the whole forward pass less the sum of its ops costed one by one "
