@@ -413,8 +413,12 @@ class KerasAdapter(KerasModels, KerasVision, KerasDecoders, Adapter):
                 raise NotApplicable(f"keras.layers.{cls.__name__} has no `groups` argument")
             if max(ints(v.padding)) > 0:
                 raise NotApplicable(f"keras.layers.{cls.__name__} pads 'valid' or 'same' only")
-            layer = cls(padding="valid", output_padding=ints(v.output_padding) if max(ints(v.output_padding)) else None,
-                        **args)
+            if any(op >= s for op, s in zip(ints(v.output_padding), ints(v.stride))):
+                raise NotApplicable(f"keras.layers.{cls.__name__} takes an output_padding smaller than the strides "
+                                    "only")
+            # output_padding always given: without it Keras makes the output input * stride long
+            # where the kernel is shorter than the stride, and torch (in - 1) * stride + kernel
+            layer = cls(padding="valid", output_padding=ints(v.output_padding), **args)
         else:
             layer = cls(padding=_keras_padding(v, ints(v.stride), [d * (k - 1) for d, k in zip(dilation, kernel)],
                                                cls.__name__),
