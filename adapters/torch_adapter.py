@@ -139,6 +139,12 @@ def _optimizer_state(optimizer: str, params: list[nn.Parameter]) -> tuple[int | 
             for pi, p in enumerate(group["params"]):
                 opt.init_state(group, p, gi, pi)
         built = f"bitsandbytes.optim.Adam8bit ({bnb.__version__}), its init_state"
+    elif optimizer == "adamw":
+        # the state as step() makes it (Adam's _init_group, which step() calls first), without the
+        # update's arithmetic on the meta device (Llama-3-8B's 291 tensors: 0.23 s of foreach ops)
+        opt, built = _torch_optimizer(optimizer, params)
+        for group in opt.param_groups:
+            opt._init_group(group, [], [], [], [], [], [])
     else:
         opt, built = _torch_optimizer(optimizer, params)
         opt.step()
