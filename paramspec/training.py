@@ -583,6 +583,17 @@ __all__ = ["ActivationConvention", "ExpectedStep", "Hardware", "KindTraining", "
 
 
 # ------------------------------------------------------------------ comparing a step
+def _take_step(t: Training, sm: Any, counter: Any) -> None:
+    """The counter's readings of a measured step into ``t``: its version, per-op tables and notes,
+    the forward's and backward's matmul-like parts and the step's total."""
+    t.version = sm.forward.version
+    t.by_op = {"forward": dict(sm.forward.by_op), "backward": dict(sm.backward.by_op)}
+    t.notes += list(sm.notes)
+    t.quantities["forward"].got = sum(v for op, v in sm.forward.by_op.items() if op in counter.matmul_ops)
+    t.quantities["backward"].got = sum(v for op, v in sm.backward.by_op.items() if op in counter.matmul_ops)
+    t.quantities["step"].got = sm.step_total
+
+
 def compare_training(record: Any, case: Any, counter: Any, sm: Any | None, error: str | None,
                      options: TrainOptions, spec: TrainingSpec | None = None,
                      not_applicable: str | None = None) -> Training:
@@ -619,12 +630,7 @@ def compare_training(record: Any, case: Any, counter: Any, sm: Any | None, error
                                                exp.canonical_activations, exp.activations_why)
     opt = spec.optimizers[options.optimizer]
     if sm is not None:
-        t.version = sm.forward.version
-        t.by_op = {"forward": dict(sm.forward.by_op), "backward": dict(sm.backward.by_op)}
-        t.notes += list(sm.notes)
-        t.quantities["forward"].got = sum(v for op, v in sm.forward.by_op.items() if op in counter.matmul_ops)
-        t.quantities["backward"].got = sum(v for op, v in sm.backward.by_op.items() if op in counter.matmul_ops)
-        t.quantities["step"].got = sm.step_total
+        _take_step(t, sm, counter)
         if "gradients" in t.quantities:
             t.quantities["gradients"].got = sm.gradients
         if sm.activations is not None:
@@ -739,12 +745,7 @@ def read_training(record: Any, counter: Any, sm: Any | None, error: str | None, 
                     "gradients": Quantity(None, 4 * params, "4 * params (an fp32 gradient a parameter, as read)")}
     opt = spec.optimizers[options.optimizer]
     if sm is not None:
-        t.version = sm.forward.version
-        t.by_op = {"forward": dict(sm.forward.by_op), "backward": dict(sm.backward.by_op)}
-        t.notes += list(sm.notes)
-        t.quantities["forward"].got = sum(v for op, v in sm.forward.by_op.items() if op in counter.matmul_ops)
-        t.quantities["backward"].got = sum(v for op, v in sm.backward.by_op.items() if op in counter.matmul_ops)
-        t.quantities["step"].got = sm.step_total
+        _take_step(t, sm, counter)
         t.quantities["gradients"].got = sm.gradients
         if sm.activations is not None:
             t.quantities["activations"] = Quantity(sm.activations)

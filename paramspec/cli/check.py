@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import EXIT_DISAGREE, EXIT_OK, SpecError
 from ..record import FAIL, NA, PASS
-from .common import add_exit_zero, add_jobs, add_outputs, split, to_stdout, wanted_targets, write_outputs
+from .common import add_exit_zero, add_jobs, add_outputs, positive, split, to_stdout, wanted_targets, write_outputs
 
 
 def add_parsers(sub) -> None:
@@ -39,7 +39,7 @@ def add_parsers(sub) -> None:
                         "--kind drawn from the spec, held to the spec's formula for its framework (-f: another "
                         "framework's); in this process. MODULE is a module name (from the current folder too) or "
                         "a path/to/file.py")
-    k.add_argument("--examples", type=_examples, metavar="N",
+    k.add_argument("--examples", type=positive("configs"), metavar="N",
                    help="with --factory: how many configs to draw (default: 100)")
     k.set_defaults(func=run_check)
 
@@ -90,14 +90,6 @@ def run_check(args: argparse.Namespace) -> int:
     return _report(args, merge(files), explain=not args.quiet)
 
 
-def _examples(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number of configs, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
-    return n
 
 
 # What `check` does with the spec's own cases that --factory does not: asked for with it, bad input.

@@ -89,18 +89,21 @@ def wanted_targets(requested: Sequence[str] | None) -> list[str]:
     return wanted
 
 
-def _jobs(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number of processes, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
-    return n
+def positive(noun: str):
+    """An argparse type: a whole number of ``noun``, 1 or more."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number of {noun}, got {text!r}") from None
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+        return n
+    return parse
 
 
 def add_jobs(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+    p.add_argument("--jobs", "-j", type=positive("processes"), metavar="N",
                    help=f"run up to N {what} at once, each in its own process (default: the number of CPUs)")
 
 
