@@ -60,8 +60,20 @@ def shape_only_init() -> Iterator[None]:
     dtypes, which are unchanged; the trace is smaller (the Llama-3-8B config traces about
     0.1 s faster). Only abstract builds use it: a materialized build draws as usual. Where
     JAX's module has moved, nothing is replaced.
+
+    For the same reason linen's keys are not folded: each ``make_rng`` folds the module's path
+    and a counter into its sequence's key (``LazyRng.as_jax_rng``: a ``jax.random.fold_in``
+    per path element, each a jitted call traced again), about 0.6 ms a parameter, for a key
+    whose value no draw reads here. The sequence's own key stands in: the same shape and
+    dtype.
     """
     from jax._src import random as jax_random
+
+    try:
+        from flax.core.scope import LazyRng
+    except ImportError:  # no linen here (keras-jax's env need not have flax)
+        LazyRng = None
+    folded = getattr(LazyRng, "as_jax_rng", None)
 
     def draw(key: Any, shape: Any = (), dtype: Any = float, *args: Any, **kwargs: Any) -> jax.Array:
         return jnp.zeros(shape, dtype)
@@ -75,7 +87,11 @@ def shape_only_init() -> Iterator[None]:
     try:
         for name in saved:
             setattr(jax_random, name, stand_ins[name])
+        if folded is not None:
+            LazyRng.as_jax_rng = lambda self: self.rng
         yield
     finally:
         for name, f in saved.items():
             setattr(jax_random, name, f)
+        if folded is not None:
+            LazyRng.as_jax_rng = folded

@@ -9,16 +9,18 @@ collection (``batch_stats``) is state.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import re
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import flax
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax.core.scope import Scope
 from flax.traverse_util import flatten_dict
 
 from paramspec.errors import NotApplicable
@@ -138,6 +140,38 @@ def _total_parameters(module: nn.Module, xs: tuple[np.ndarray, ...], kwargs: dic
 
 
 _TOTAL = re.compile(r"Total Parameters:[ \t]*([\d,]*)")
+
+
+@contextlib.contextmanager
+def own_variables(built: Built) -> Iterator[None]:
+    """``apply`` over variables that came from the module's own ``init`` (an abstract build's:
+    :func:`init_variables`, :func:`tabulate_variables`), without linen's check of them.
+
+    In ``apply``, linen's ``Scope.param`` checks each existing parameter's shape against its
+    initializer's, tracing the initializer under ``jax.eval_shape`` once per parameter
+    (flax/core/scope.py): about 1.8 ms a parameter, a third of a small model's forward pass.
+    Over the module's own ``init``'s variables the check cannot fail. Inside this context an
+    existing parameter is returned as ``Scope.param`` returns it (reserved, unboxed); a new one
+    goes through flax's own path. A user's variables (:meth:`FlaxLinenAdapter.adopt`) keep the
+    check: a mismatch there is linen's error to give.
+    """
+    if not isinstance(built.variables, _Variables):
+        yield
+        return
+    param = Scope.param
+
+    def existing(self, name, init_fn, *init_args, unbox=True, **init_kwargs):
+        if not self.has_variable("params", name):
+            return param(self, name, init_fn, *init_args, unbox=unbox, **init_kwargs)
+        self.reserve(name, "params")
+        value = self.get_variable("params", name)
+        return nn.meta.unbox(value) if unbox else value
+
+    Scope.param = existing
+    try:
+        yield
+    finally:
+        Scope.param = param
 
 
 def one_line(module: Any) -> str:
@@ -298,7 +332,7 @@ class FlaxLinenAdapter(FlaxLinenModels, FlaxLinenVision, FlaxLinenDecoders, Adap
         def forward(variables, *xs):
             return module.apply(variables, *xs, **kwargs)
 
-        with shape_only_init():
+        with shape_only_init(), own_variables(built):
             return measure_xla(forward, (dict(built.variables), *map(abstract, built.inputs)), self.version(),
                                built.inputs, breakdown)
 
@@ -316,7 +350,7 @@ class FlaxLinenAdapter(FlaxLinenModels, FlaxLinenVision, FlaxLinenDecoders, Adap
         def forward(params, state, *xs):
             return module.apply({"params": params, **state}, *xs, **kwargs)
 
-        with shape_only_init():
+        with shape_only_init(), own_variables(built):
             return measure_step_xla(forward, params, state, built.inputs, self.version(), input_grad=input_grad,
                                     breakdown=breakdown,
                                     optimizer=optax_state_bytes(optimizer, params) if optimizer else (None, ""))
