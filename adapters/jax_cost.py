@@ -10,6 +10,7 @@ the total is reported as ``(unattributed)``, so the breakdown always adds up to 
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any, Callable
 
@@ -22,6 +23,19 @@ _INNER = ("jaxpr", "call_jaxpr", "fun_jaxpr", "body_jaxpr")
 # XLA's cost of one equation, by primitive, parameters and abstract inputs: the same for every
 # forward pass in the process (a model's blocks, and the suite's cases, repeat their shapes)
 _COSTS: dict = {}
+
+
+def _short_locations() -> Any:
+    """A lowering's ops located by their own frame alone, not by the whole Python stack
+    (``jax_include_full_tracebacks_in_locations`` off, for this context only): the location is
+    debug metadata of the MLIR module, which XLA's cost analysis never reads, and a full stack
+    on every op (under pytest, dozens of frames) about doubles the time of lowering and costing
+    a small module. Where this JAX has no such option, nothing changes."""
+    try:
+        from jax._src import config
+        return config.include_full_tracebacks_in_locations(False)
+    except (ImportError, AttributeError, TypeError):
+        return contextlib.nullcontext()
 
 
 def abstract(x: Input) -> jax.ShapeDtypeStruct:
@@ -37,10 +51,11 @@ def measure_xla(fn: Callable[..., Any], args: tuple, version: str, inputs: tuple
     """XLA's cost of ``fn(*args)`` (args: pytrees of ShapeDtypeStructs), and its breakdown;
     without ``breakdown``, only the matmul-like equations are costed apart, and the rest of
     the total is one figure (:data:`OTHER`)."""
-    traced = jax.jit(fn).trace(*args)  # traced once: its jaxpr for the breakdown, its lowering for the total
-    total = _flops(traced.lower())
-    by_op: dict[str, float] = {}
-    _walk(traced.jaxpr.jaxpr, by_op, _COSTS, None if breakdown else MATMUL)
+    with _short_locations():
+        traced = jax.jit(fn).trace(*args)  # traced once: its jaxpr for the breakdown, its lowering for the total
+        total = _flops(traced.lower())
+        by_op: dict[str, float] = {}
+        _walk(traced.jaxpr.jaxpr, by_op, _COSTS, None if breakdown else MATMUL)
     counted = {op: int(v) for op, v in by_op.items() if v}
     rest = int(total) - sum(counted.values())
     if rest:
