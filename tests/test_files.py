@@ -226,13 +226,21 @@ def test_a_sparse_100gb_declaration_is_read_from_its_header_in_bounded_memory(tm
 
 
 # ----------------------------------------------------------------------------- parity (each framework)
+# A family whose smallest case is larger is left out: VGG, whose classifier alone is 120 M
+# parameters. Writing and reading its files took 4-6 s in every target, and its layers (Conv2d,
+# Linear, pools) are in the other vision families' files; its counts are held in test_conformance.
+PARITY_MAX_PARAMS = 10_000_000
+
+
 def _smallest_case_per_family():
     spec = paramspec.load_spec()
     out = []
     for kind in spec.kinds.values():
         if kind.group != "models":
             continue
-        out.append(min(kind.cases, key=lambda c: c.expected(None).params))
+        smallest = min(kind.cases, key=lambda c: c.expected(None).params)
+        if smallest.expected(None).params <= PARITY_MAX_PARAMS:
+            out.append(smallest)
     tied = [spec.case("gpt2[d128-L2-heads4]"),
             spec.case("llama[V512-d96-ff256-L2-heads6-kv3-hd32-attnbias-mlpbias-tied]")]
     return out + tied + [spec.case("BatchNorm2d[C64]"), spec.case("LSTM[in10-h20-L2]")]
