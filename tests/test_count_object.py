@@ -7,10 +7,11 @@ given an input shape, its forward pass and a training step run under the framewo
 """
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 import paramspec
-from conftest import run_cli
 from paramspec.errors import SpecError
 from paramspec.frameworks import target
 
@@ -88,14 +89,19 @@ def test_a_linen_pair_is_read_without_matching(target_name):
 
 
 @pytest.mark.only("torch")
-def test_the_cli_counts_an_object_or_a_factory(target_name, tmp_path):
+def test_the_cli_counts_an_object_or_a_factory(target_name, tmp_path, cli, monkeypatch):
+    """In this process (the ``cli`` fixture: the process boundary is the spec env's test), from
+    the folder that holds the user's module, as ``python -m paramspec`` is run from it."""
     (tmp_path / "mymodel.py").write_text(
         "import torch\n"
         "model = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))\n"
         "def make():\n    return model\n"
         "def broken():\n    raise ValueError('no weights here')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the CLI puts the current folder on it, as `python -m` does
+    monkeypatch.delitem(sys.modules, "mymodel", raising=False)
     for name in ("model", "make"):
-        p = run_cli("count", "--object", f"mymodel:{name}", "--input", "3x8", cwd=tmp_path)
+        p = cli("count", "--object", f"mymodel:{name}", "--input", "3x8")
         assert p.returncode == 0, p.stderr
         assert "Sequential" in p.stdout and "within: 0: Linear[in8-out4] reads 36 ✓" in p.stdout
         assert "Sequential at 3x8:" in p.stdout and "FlopCounterMode reads 240 FLOPs" in p.stdout
@@ -105,8 +111,9 @@ def test_the_cli_counts_an_object_or_a_factory(target_name, tmp_path):
                          (["--object", "mymodel"], "takes MODULE:NAME"),
                          (["--object", "mymodel:model", "--input", "3xx8"], "takes a shape such as 1x3x224x224"),
                          (["--object", "mymodel:model", "-f", "torch"], "give no --framework")):
-        p = run_cli("count", *argv, cwd=tmp_path)
+        p = cli("count", *argv)
         assert p.returncode == 2 and needle in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    sys.modules.pop("mymodel", None)
 
 
 @pytest.mark.only("torch", "keras", "flax-nnx")
