@@ -47,12 +47,16 @@ OTHER = "(other ops, not costed apart)"
 
 
 def measure_xla(fn: Callable[..., Any], args: tuple, version: str, inputs: tuple[Input, ...],
-                breakdown: bool = True) -> Measurement:
+                breakdown: bool = True, out_info: list | None = None) -> Measurement:
     """XLA's cost of ``fn(*args)`` (args: pytrees of ShapeDtypeStructs), and its breakdown;
     without ``breakdown``, only the matmul-like equations are costed apart, and the rest of
-    the total is one figure (:data:`OTHER`)."""
+    the total is one figure (:data:`OTHER`). ``out_info``: a list the trace's output shapes
+    and dtypes are appended to (``Traced.out_info``: what ``jax.eval_shape`` of ``fn`` would
+    give, from the same trace)."""
     with _short_locations():
         traced = jax.jit(fn).trace(*args)  # traced once: its jaxpr for the breakdown, its lowering for the total
+        if out_info is not None:
+            out_info.append(traced.out_info)
         total = _flops(traced.lower())
         by_op: dict[str, float] = {}
         _walk(traced.jaxpr.jaxpr, by_op, _COSTS, None if breakdown else MATMUL)
@@ -112,8 +116,9 @@ def measure_step_xla(forward_fn: Callable[..., Any], params: Any, state: Any, in
     step less the forward, op by op (XLA costs the unoptimized lowering op by op, so the parts
     add up; the loss's sum lands in the backward's non-matmul ops). The activations are the
     residuals JAX keeps for the backward pass (``saved_residuals``), its parameters and state
-    excluded; the gradients, the shapes ``value_and_grad`` returns. ``optimizer``: the bytes of
-    the framework's optimizer's state, and what built it (the caller's)."""
+    excluded; the gradients, the shapes ``value_and_grad`` returns for the parameters (read from
+    the step's own trace). ``optimizer``: the bytes of the framework's optimizer's state, and
+    what built it (the caller's)."""
     from jax._src.ad_checkpoint import saved_residuals
 
     xs = tuple(abstract(i) for i in inputs)
@@ -129,14 +134,18 @@ def measure_step_xla(forward_fn: Callable[..., Any], params: Any, state: Any, in
 
     argnums = (0, *(2 + k for k in floats)) if input_grad else 0  # params, state, then the inputs
     forward = measure_xla(run, (params, state, *xs), version, inputs, breakdown)
-    step = measure_xla(jax.value_and_grad(held, argnums=argnums), (params, state, *xs), version, inputs, breakdown)
+    outputs: list = []
+    step = measure_xla(jax.value_and_grad(held, argnums=argnums), (params, state, *xs), version, inputs, breakdown,
+                       outputs)
     back = {op: step.by_op.get(op, 0) - forward.by_op.get(op, 0) for op in {*step.by_op, *forward.by_op}}
     backward = Measurement("xla", version, step.total - forward.total, {op: v for op, v in back.items() if v},
                            forward.inputs)
     residuals = saved_residuals(held, params, state, *xs)
     own = ("from the argument params", "from the argument state")
     activations = sum(_nbytes(a) for a, where in residuals if not where.startswith(own))
-    grads = jax.eval_shape(jax.grad(held, argnums=0), params, state, *xs)
+    grads = outputs[0][1]  # (value, gradients): the step's own output shapes, with no trace of jax.grad apart
+    if isinstance(argnums, tuple):
+        grads = grads[0]  # the parameters' gradients; the inputs' are not held beside the weights
     gradients = sum(_nbytes(g) for g in jax.tree.leaves(grads))
     return StepMeasurement(forward, backward, step.total, activations, "", gradients, optimizer[0], optimizer[1],
                            list(notes or []))
