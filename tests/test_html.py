@@ -361,13 +361,14 @@ def test_either_input_may_be_missing(tmp_path):
 
 
 # ---------------------------------------------------------------------------- a real browser
-def real_tools(spec, matrix: dict, built: dict, tmp_path) -> dict:
+def real_tools(spec, matrix: dict, built, tmp_path) -> dict:
     """The tools report, built as ``paramspec tools`` builds it (each installed torch tool of
     ``spec/tools.yaml`` run on the cases, its record file written, read back and merged by
     ``paramspec.report.tools.tools_report``) where that pipeline and a tool are installed;
     else two ways of counting that people use, read from the real torch modules of each case
     (``parameters()``, with FlopCounterMode's MACs; and ``state_dict()``, which counts the
-    running statistics too), graded against the matrix's torch readings."""
+    running statistics too), graded against the matrix's torch readings. ``built()`` gives
+    each case's module and MACs, by case id (the fallback's only)."""
     if importlib.util.find_spec("paramspec.report.tools") and importlib.util.find_spec("paramspec.tools"):
         from paramspec._layout import import_adapter_module
         from paramspec.report.tools import tools_report
@@ -398,9 +399,10 @@ def real_tools(spec, matrix: dict, built: dict, tmp_path) -> dict:
     tools = {"parameters()": ("sum(p.numel() for p in m.parameters())", "FlopCounterMode total / 2"),
              "state_dict()": ("sum(v.numel() for v in m.state_dict().values())", None)}
     rows, findings, right = [], [], {t: [0, 0] for t in tools}
+    modules = built()
     for row in matrix["rows"]:
         truth = row["cells"]["torch"]
-        module, macs = built[row["case"]]
+        module, macs = modules[row["case"]]
         readings = {"parameters()": (sum(p.numel() for p in module.parameters()), macs),
                     "state_dict()": (sum(v.numel() for v in module.state_dict().values()), None)}
         cells = {}
@@ -451,10 +453,11 @@ def test_the_report_in_headless_chromium(tmp_path):
     path = write_records(tmp_path / "torch.json", Source("framework", "torch", ad.version(), "torch"), records,
                          spec.digest)
     matrix = merge([read_records(path)]).to_dict()
-    built = {}
-    for c in cases:
-        b = ad.build(c.kind.name, c.values, c.inputs() if c.kind.inputs else ())
-        built[c.id] = (b.module, ad.measure(b).total // 2)
+    def built():  # each case's torch module and FlopCounterMode's MACs (the records' measurement), for the fallback
+        macs = {r.case: r.compute.measured // 2 for r in records}
+        return {c.id: (ad.build(c.kind.name, c.values, c.inputs() if c.kind.inputs else ()).module, macs[c.id])
+                for c in cases}
+
     tools = real_tools(spec, matrix, built, tmp_path)
     first, last = tools["tools"][0]["tool"], tools["tools"][-1]["tool"]
     lstm = sum(p.numel() for p in torch.nn.LSTM(300, 128).parameters())
