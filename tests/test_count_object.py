@@ -89,7 +89,7 @@ def test_a_linen_pair_is_read_without_matching(target_name):
 
 
 @pytest.mark.only("torch")
-def test_the_cli_counts_an_object_or_a_factory(target_name, tmp_path, cli, monkeypatch):
+def test_the_cli_counts_an_object_or_a_factory(target_name, tmp_path, cli, monkeypatch, request):
     """In this process (the ``cli`` fixture: the process boundary is the spec env's test), from
     the folder that holds the user's module, as ``python -m paramspec`` is run from it."""
     (tmp_path / "mymodel.py").write_text(
@@ -99,7 +99,8 @@ def test_the_cli_counts_an_object_or_a_factory(target_name, tmp_path, cli, monke
         "def broken():\n    raise ValueError('no weights here')\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))  # the CLI puts the current folder on it, as `python -m` does
-    monkeypatch.delitem(sys.modules, "mymodel", raising=False)
+    sys.modules.pop("mymodel", None)
+    request.addfinalizer(lambda: sys.modules.pop("mymodel", None))  # the user's module, imported by the CLI
     for name in ("model", "make"):
         p = cli("count", "--object", f"mymodel:{name}", "--input", "3x8")
         assert p.returncode == 0, p.stderr
@@ -113,7 +114,6 @@ def test_the_cli_counts_an_object_or_a_factory(target_name, tmp_path, cli, monke
                          (["--object", "mymodel:model", "-f", "torch"], "give no --framework")):
         p = cli("count", *argv)
         assert p.returncode == 2 and needle in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
-    sys.modules.pop("mymodel", None)
 
 
 @pytest.mark.only("torch", "keras", "flax-nnx")
