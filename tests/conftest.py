@@ -54,6 +54,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(plugin, "paramspec")
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Python's cyclic garbage collector runs less often in the test processes: everything
+    imported and collected so far is frozen out of its generations (``gc.freeze``), and a young
+    collection waits for 10,000 new objects, not 700. Tracing a model makes and drops millions of
+    small objects (jaxprs, tracers, TensorFlow ops), and most of them die young, without cycles.
+    Over linen's 229 cases the collector took 2.9-3.5 s with the defaults and 0.4 s with these
+    settings (2026-12-07), out of 36-50 s. Memory is still returned by reference counting."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The browser and tools tests first (each is long: a browser, or tools' processes): under
     pytest-xdist's work stealing a long test started last is a tail that one core runs alone."""
