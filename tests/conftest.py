@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+import paramspec.frameworks as frameworks_module
 from paramspec.frameworks import adapter, runnable_here, target, targets
 from paramspec.loader import load_spec
 from paramspec.report.records import write_records
@@ -55,16 +56,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Python's cyclic garbage collector runs less often in the test processes: everything
-    imported and collected so far is frozen out of its generations (``gc.freeze``), and a young
-    collection waits for 10,000 new objects, not 700. Tracing a model makes and drops millions of
-    small objects (jaxprs, tracers, TensorFlow ops), and most of them die young, without cycles.
-    Over linen's 229 cases the collector took 2.9-3.5 s with the defaults and 0.4 s with these
-    settings (2026-12-07), out of 36-50 s. Memory is still returned by reference counting."""
-    import gc
-
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
+    """A test process collects garbage as the command line does (``batch_collector``): what
+    collection imported is frozen, and each framework once imported (``FREEZE_AFTER_IMPORT``)."""
+    frameworks_module.FREEZE_AFTER_IMPORT = True
+    frameworks_module.batch_collector()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
