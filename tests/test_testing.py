@@ -110,9 +110,12 @@ def torch_linear(c, drop_bias_over=None):
 
 
 def keras_linear(c, drop_bias_over=None):
+    """Built with its weights deferred, as the other factories build abstract ones: on JAX, a real
+    build compiles each new shape's initializer (0.1-0.3 s a config)."""
     import keras
     layer = keras.layers.Dense(c["out_features"], use_bias=_bias(c, drop_bias_over))
-    layer.build((None, c["in_features"]))
+    with keras.StatelessScope(initialize_variables=False):
+        layer.build((None, c["in_features"]))
     return layer
 
 
