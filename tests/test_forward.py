@@ -107,13 +107,12 @@ def forward(target_name: str, built, weights: dict, xs: tuple) -> list:
         out = jax.jit(lambda v, *xs: built.invoke(lambda *a, **k: module.apply(v, *a, **k), xs))(tree, *xs)
     else:
         import jax
-        import jax.numpy as jnp
         from flax import nnx
 
         model = built.module
         for path, node in nnx.iter_graph(model):
-            if isinstance(node, nnx.Variable):
-                node.set_value(jnp.asarray(weights["/".join(map(str, path))]))
+            if isinstance(node, nnx.Variable):  # device_put: jnp.asarray compiles a copy for each new shape
+                node.set_value(jax.device_put(weights["/".join(map(str, path))]))
         model.eval()  # BatchNorm on its running statistics, Dropout off
         graphdef, state = nnx.split(model)
         out = jax.jit(lambda state, *xs: built.invoke(nnx.merge(graphdef, state), xs))(state, *xs)
