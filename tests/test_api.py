@@ -92,10 +92,10 @@ def test_cli_count_table_and_json(target_name, cli):
 
 
 def test_cli_check_one_kind_writes_records_and_matrix(target_name, cli, tmp_path):
-    p = cli("check", "--framework", target_name, "--kind", "GRU", "--record-dir", str(tmp_path),
+    p = cli("check", "--framework", target_name, "--kind", "Linear", "--record-dir", str(tmp_path),
             "--markdown", str(tmp_path / "m.md"), "--json", str(tmp_path / "m.json"))
     assert p.returncode == 0, p.stderr
-    assert "GRU[in300-h128]" in p.stdout
+    assert "Linear[in128-out10]" in p.stdout
     doc = json.loads((tmp_path / f"{target_name}.json").read_text())
-    assert {r["kind"] for r in doc["records"]} == {"GRU"}
-    assert "| `GRU[in300-h128]` |" in (tmp_path / "m.md").read_text()
+    assert {r["kind"] for r in doc["records"]} == {"Linear"}
+    assert "| `Linear[in128-out10]` |" in (tmp_path / "m.md").read_text()

@@ -7,6 +7,7 @@ given an input shape, its forward pass and a training step run under the framewo
 """
 from __future__ import annotations
 
+import functools
 import sys
 
 import pytest
@@ -18,9 +19,11 @@ from paramspec.frameworks import target
 pytestmark = pytest.mark.framework
 
 
+@functools.lru_cache(maxsize=None)
 def user_model(framework: str):
     """An embedding, an LSTM and a dense head, as each framework's user writes them, with its
-    input shape (token ids) and the paths the adapter should find."""
+    input shape (token ids) and the paths the adapter should find. Built once per process (the
+    tests only read it; on JAX, a real build compiles each initializer: 1-2 s)."""
     if framework == "torch":
         import torch
 
