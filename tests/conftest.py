@@ -45,6 +45,21 @@ def active_targets() -> list[str]:
 
 
 TARGET_NAMES = active_targets()
+# Keras runs on JAX in this process (the keras-jax target's run), where TensorFlow may be installed beside it
+KERAS_ON_JAX = "keras-jax" in TARGET_NAMES and os.environ.get("KERAS_BACKEND") == target("keras-jax").env["KERAS_BACKEND"]
+
+
+@pytest.fixture(autouse=True)
+def _no_tensorflow_under_keras_on_jax():
+    """Where Keras runs on JAX, no test imports TensorFlow, which the keras-flax env installs
+    beside JAX: a count on the JAX backend must not pay its import (2-3 s) nor hold its memory,
+    and Keras's serializer would import it (adapters/keras_adapter.py: ``without_tensorflow``).
+    A test process is a fresh process, as a user's is, so every build, count and measurement of
+    the keras-jax run is held to it; the test that imports it fails in its teardown."""
+    before = "tensorflow" in sys.modules
+    yield
+    if KERAS_ON_JAX and not before and "tensorflow" in sys.modules:
+        pytest.fail("this test imported TensorFlow where Keras runs on JAX", pytrace=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -136,21 +136,14 @@ def test_abstract_builds_read_like_materialized_ones(name, config, adapter_for):
 def test_keras_on_jax_imports_no_tensorflow(target_name):
     """Keras's serializer imports TensorFlow, where it is installed, to ask whether a value is a
     TensorFlow object (get_config(); Bidirectional serializes the layer it wraps). A count on
-    the JAX backend must not pay that import (2-3 s), nor hold TensorFlow's memory: a fresh
-    process counts a bidirectional RNN and a model, describes them, and has not imported it.
-    In the keras-flax tox env, TensorFlow is installed beside JAX, so the check has teeth."""
-    import subprocess
+    the JAX backend must not pay that import (2-3 s), nor hold TensorFlow's memory: this test
+    process, which nothing has made import it (conftest's guard fails any test of the keras-jax
+    run that does), counts a bidirectional RNN and a model, describes them, and has not imported
+    it. In the keras-flax tox env, TensorFlow is installed beside JAX, so the check has teeth."""
     import sys
 
-    from conftest import subprocess_env
-
-    code = ("import sys, paramspec\n"
-            "for cfg in ({'kind': 'RNN', 'input_size': 10, 'hidden_size': 20, 'bidirectional': True},\n"
-            "            {'model': 'lenet5'}):\n"
-            "    r = paramspec.count(cfg, framework='keras-jax', measure=True)\n"
-            "    assert r.agrees and r.built, r.problems  # r.built: keras_call's description\n"
-            "print('tensorflow' in sys.modules)\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env=subprocess_env({**target(target_name).env}))
-    assert p.returncode == 0, p.stderr[-800:]
-    assert p.stdout.split() == ["False"], p.stdout
+    assert "tensorflow" not in sys.modules, "TensorFlow was imported before this test, outside any test"
+    for cfg in ({"kind": "RNN", "input_size": 10, "hidden_size": 20, "bidirectional": True}, {"model": "lenet5"}):
+        r = paramspec.count(cfg, framework=target_name, measure=True)
+        assert r.agrees and r.built, r.problems  # r.built: keras_call's description
+    assert "tensorflow" not in sys.modules
