@@ -11,7 +11,8 @@ declares, with its shape and dtype, passed the framework's own way: Keras's
 framework's initializers (``materialize=True``, which test_models.py covers): under JAX every
 initializer is an XLA program compiled for its shape, minutes for these families on two CPUs.
 For the same reason the JAX targets run the forward pass under ``jax.jit`` (eagerly, JAX
-compiles each op apart); Keras on TensorFlow runs it eagerly.
+compiles each op apart), compiled at XLA's backend optimization level 0 (:func:`jitted`); Keras
+on TensorFlow runs it eagerly.
 """
 from __future__ import annotations
 
@@ -93,18 +94,14 @@ def forward(target_name: str, built, weights: dict, xs: tuple) -> list:
             with keras.StatelessScope(state_mapping=list(zip(vs, values))):
                 return built.invoke(lambda *a, **k: layer(*a, training=False, **k), xs)
 
-        if keras.backend.backend() == "jax":
-            import jax
-
-            run = jax.jit(run)
-        out = run([weights[v.path] for v in vs], *xs)
+        values = [weights[v.path] for v in vs]
+        out = jitted(run, values, *xs) if keras.backend.backend() == "jax" else run(values, *xs)
     elif fw == "flax-linen":
-        import jax
         from flax.traverse_util import unflatten_dict
 
         module = built.module
         tree = unflatten_dict({tuple(path.split("/")): w for path, w in weights.items()})
-        out = jax.jit(lambda v, *xs: built.invoke(lambda *a, **k: module.apply(v, *a, **k), xs))(tree, *xs)
+        out = jitted(lambda v, *xs: built.invoke(lambda *a, **k: module.apply(v, *a, **k), xs), tree, *xs)
     else:
         import jax
         from flax import nnx
@@ -115,8 +112,17 @@ def forward(target_name: str, built, weights: dict, xs: tuple) -> list:
                 node.set_value(jax.device_put(weights["/".join(map(str, path))]))
         model.eval()  # BatchNorm on its running statistics, Dropout off
         graphdef, state = nnx.split(model)
-        out = jax.jit(lambda state, *xs: built.invoke(nnx.merge(graphdef, state), xs))(state, *xs)
+        out = jitted(lambda state, *xs: built.invoke(nnx.merge(graphdef, state), xs), state, *xs)
     return [np.asarray(o) for o in (out if isinstance(out, tuple) else (out,))]
+
+
+def jitted(fn, *args):
+    """``jax.jit(fn)(*args)``, compiled at XLA's backend optimization level 0: on these tiny
+    inputs a program runs in milliseconds either way, and its compilation is most of a test
+    (linen's eleven families: 6.0 s at the default level, 4.2 s at 0)."""
+    import jax
+
+    return jax.jit(fn).lower(*args).compile({"xla_backend_optimization_level": 0})(*args)
 
 
 def random_weights(spec: dict, rng) -> dict:
