@@ -321,24 +321,19 @@ def test_a_saved_model_counts_as_its_object_does(target_name, parity_case, adapt
 @pytest.mark.only("keras")
 def test_a_keras_archive_separates_state(target_name, tmp_path):
     """On Keras-on-JAX, neither the saving (here, as the adapter's builds do: ``without_tensorflow``)
-    nor the reading imports TensorFlow, which is installed beside JAX in the keras-flax env."""
-    import sys
-
+    nor the reading imports TensorFlow (conftest's guard fails a test of that run that does)."""
     import keras
 
     from paramspec._layout import import_adapter_module
 
     model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3), keras.layers.BatchNormalization(),
                               keras.layers.Flatten(), keras.layers.Dense(2)])
-    tf_before = "tensorflow" in sys.modules
     with import_adapter_module("keras_adapter").without_tensorflow():
         model.save(tmp_path / "m.keras")
     r = paramspec.count_file(tmp_path / "m.keras")
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     state = sum(math.prod(w.shape) for w in model.non_trainable_weights)
     assert (r.params, r.state) == (trainable, state) and state == 8
-    if keras.backend.backend() == "jax":
-        assert ("tensorflow" in sys.modules) == tf_before
 
 
 @pytest.mark.framework
