@@ -62,6 +62,40 @@ def test_a_difference_that_is_no_polynomial_is_said_to_be_so():
     del course
 
 
+def test_a_line_of_configs_rules_out_every_polynomial_before_the_large_fits():
+    """Five variables, degree <= 3: the degree-3 fit alone takes 56 configs. A difference that
+    alternates with a variable's parity has a nonzero 4th difference along any line, so the
+    line (5 configs) says so before that fit is tried."""
+    names = {v: v for v in "abcde"}
+    entry = A.Entry("parity", A.parse("a * b"), "params", None, None, names, {}, (), max_degree=3)
+    calls = []
+
+    def measure(p):
+        calls.append(dict(p))
+        return p["a"] * p["b"] + p["c"] // 2
+
+    d = A.fit_difference(entry, measure, load_spec())
+    assert d.verdict == "disagrees" and not d.polynomial and "along a line of 5 configs" in d.reason
+    assert d.points == len(calls) < 56  # every config measured is counted
+    line = calls[-5:]
+    steps = [{v: q[v] - p[v] for v in names} for p, q in zip(line, line[1:])]
+    assert all(s == steps[0] for s in steps) and set(steps[0].values()) == {1}  # equally spaced, one step
+
+
+def test_a_polynomial_difference_still_fits_and_holds_on_the_line():
+    names = {v: v for v in "abcde"}
+    entry = A.Entry("cubic", A.parse("a * b"), "params", None, None, names, {}, (), max_degree=3)
+    calls = []
+
+    def measure(p):
+        calls.append(dict(p))
+        return p["a"] * p["b"] + p["c"] * p["d"] * p["e"] - 2 * p["a"]
+
+    d = A.fit_difference(entry, measure, load_spec())
+    assert d.verdict == "disagrees" and d.polynomial and d.difference == "-2*a + c*d*e"
+    assert d.points == len(calls) > 56 + 5  # the degree-3 fit, its checks, and the line
+
+
 def test_worked_example_arithmetic_follows_the_text():
     course = A.load_course(ROOT / "spec" / "courses" / "ch4_models.yaml")
     lstm = next(e for e in course.entries if e.id == "lstm")
