@@ -152,3 +152,37 @@ def test_a_counter_that_measures_what_the_spec_calls_na_fails(target_name, tmp_p
     assert r.verdict == FAIL and r.verdict_of("flops") == FAIL and r.verdict_of("params") == PASS
     assert r.compute.not_applicable == "a false claim, for this test" and r.compute.measured == 2 * 128 * 10
     assert r.problems == [] and any("n/a here" in p and "but it measured" in p for p in r.all_problems)
+
+
+@pytest.mark.only("keras-jax", "flax-linen", "flax-nnx")
+def test_xla_costs_the_same_in_a_shared_mlir_context(target_name):
+    """adapters/jax_cost.py lowers in one shared MLIR context (JAX makes one a lowering): the
+    costs are those of lowerings in contexts of their own, and JAX's own function is put back."""
+    import jax
+    from jax._src.interpreters import mlir
+
+    from paramspec._layout import import_adapter_module
+
+    jc = import_adapter_module("jax_cost")
+    make = mlir.make_ir_context
+
+    def conv(x, w):
+        return jax.lax.conv_general_dilated(x, w, (2, 1), "SAME", rhs_dilation=(1, 2))
+
+    def dot(a, b):
+        return a @ b
+
+    f32 = jax.numpy.float32
+    fns = [(conv, (jax.ShapeDtypeStruct((2, 3, 17, 9), f32), jax.ShapeDtypeStruct((5, 3, 4, 3), f32))),
+           (dot, (jax.ShapeDtypeStruct((7, 11), f32), jax.ShapeDtypeStruct((11, 13), f32)))]
+    alone = [jc._flops(jax.jit(f).lower(*a)) for f, a in fns]
+    shared_context, contexts, shared = jc._SharedContext(), [], []
+    for _ in range(2):
+        for f, a in fns:
+            with shared_context():
+                lowered = jax.jit(f).lower(*a)
+                contexts.append(mlir.make_ir_context())  # what JAX's lowering was given
+            assert mlir.make_ir_context is make
+            shared.append(jc._flops(lowered))
+    assert shared == alone * 2 and alone[1] == 2 * 7 * 11 * 13
+    assert all(c is contexts[0] for c in contexts)  # one context for the four lowerings
