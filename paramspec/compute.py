@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import math
-from collections import ChainMap
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -133,9 +132,11 @@ def evaluate_inputs(specs: tuple[InputSpec, ...], env: Mapping[str, Any], where:
     return tuple(out)
 
 
-def compute_env(env: Mapping[str, Any], macs: int, terms: dict[str, int]) -> ChainMap:
+def compute_env(env: Mapping[str, Any], macs: int, terms: dict[str, int]) -> Mapping[str, Any]:
     """A kind's formula environment plus ``macs`` and its terms (what counter formulas read)."""
-    return ChainMap({"macs": macs, **terms}, env)  # type: ignore[arg-type]
+    from .formula import scope
+
+    return scope(env, {"macs": macs, **terms})
 
 
 def elements(shape: tuple[int, ...]) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FormulaError, SpecError
-from .formula import Formula, Helper, count_at, truth_at
+from .formula import Formula, Helper, Memo, count_at, truth_at
 from .compute import (Counter, CounterRule, ExpectedCompute, Input, InputSpec, compute_env, evaluate_inputs)
 from .frameworks import Framework
 from .training import KindTraining
@@ -203,6 +203,8 @@ class Kind:
     tensors: Formula | None = None  # at most how many tensors a framework build creates (the build limit reads it)
     active: Formula | None = None  # the parameters one token uses (a mixture of experts: top_k of the routed experts)
     training: KindTraining = KindTraining()  # a training step's backward MACs and activations (paramspec.training)
+    # the environments made lately, by the identity of the config they were made of (Kind.env)
+    _envs: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def where(self) -> str:
@@ -303,9 +305,23 @@ class Kind:
     def preset_of(self, values: Mapping[str, Any]) -> str | None:
         return values.get("preset") if isinstance(values.get("preset"), str) else None
 
+    ENVS = 64  # environments kept (a config's is asked for again by each counter and framework)
+
     def env(self, resolved: Mapping[str, Any], where: str | None = None) -> "LazyEnv":
-        """The variables plus the kind's ``let`` helpers (each evaluated when first used)."""
-        return LazyEnv(self, resolved, where or self.where)
+        """The variables plus the kind's ``let`` helpers (each evaluated when first used). The
+        same config, asked again, gets the same environment, with what it has evaluated: the
+        config object itself, holding the same values (a config changed in place gets a new
+        one)."""
+        where = where or self.where
+        key = (id(resolved), where)
+        kept = self._envs.get(key)
+        if kept is not None and kept[0] is resolved and kept[1] == dict(resolved):
+            return kept[2]
+        env = LazyEnv(self, resolved, where)
+        if len(self._envs) >= self.ENVS:
+            self._envs.pop(next(iter(self._envs)))
+        self._envs[key] = (resolved, dict(resolved), env)  # the config is held, so its id is not reused
+        return env
 
     def convention(self, framework: str) -> Convention | None:
         for conv in self.conventions:
@@ -368,13 +384,15 @@ class Kind:
         return all(var.required or resolved[n] == var.coerce(var.default) for n, var in self.variables.items())
 
 
-class LazyEnv(Mapping):
+class LazyEnv(Memo):
     """A kind's formula environment: variables (unset ones read 0), then ``let`` values and
-    helper functions, each computed the first time a formula reads it."""
+    helper functions, each computed the first time a formula reads it; the counts evaluated
+    in it are kept (:class:`paramspec.formula.Memo`)."""
 
     def __init__(self, kind: "Kind", resolved: Mapping[str, Any], where: str):
         self.kind, self.where = kind, where
         self.values: dict[str, Any] = {k: 0 if v is None else v for k, v in resolved.items()}
+        self.counts, self._over = {}, {}
 
     def __getitem__(self, name: str) -> Any:
         if name in self.values:

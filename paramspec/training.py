@@ -218,9 +218,9 @@ def expected_step(case: Any, counter: Any | None = None, framework: str | None =
 
 
 def _with(env: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, Any]:
-    from collections import ChainMap
+    from .formula import scope
 
-    return ChainMap(extra, env)  # type: ignore[arg-type]
+    return scope(env, extra)
 
 
 # ------------------------------------------------------------------ spec/training.yaml

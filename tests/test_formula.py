@@ -148,3 +148,25 @@ def test_not_a_string_or_int():
     with pytest.raises(FormulaError, match="must be a string or an integer"):
         parse(1.5)
     assert parse(0).evaluate_int({}) == 0
+
+
+def test_a_kind_environment_keeps_its_counts_and_a_changed_config_gets_a_new_one():
+    """A case's environment is made once and counts each formula once (paramspec validate asks
+    for the same MACs for every counter and framework); a config changed in place is read anew."""
+    from paramspec.formula import count_at
+    from paramspec.loader import load_spec
+
+    kind = load_spec().kind("Linear")
+    values = kind.resolve({"in_features": 3, "out_features": 4})
+    env = kind.env(values)
+    assert kind.env(values) is env and kind.env(dict(values)) is not env
+    assert count_at(kind.params, env, "here") == 16 and env.counts == {kind.params.text: 16}
+    env.counts[kind.params.text] = 17  # what is kept is what is read again
+    assert count_at(kind.params, env, "here") == 17
+    over = env.with_({"macs": 12})
+    assert env.with_({"macs": 12}) is over and over["macs"] == 12 and over["in_features"] == 3
+    assert env.with_({"macs": 13}) is not over and "macs" not in env
+    values["in_features"] = 5  # changed in place: not the environment of the old values
+    fresh = kind.env(values)
+    assert fresh is not env and count_at(kind.params, fresh, "here") == 24
+    assert kind.expected(None, values).params == 24
