@@ -126,10 +126,30 @@ class Adapter:
             raise limit from None
         return b
 
+    # The framework's own words when a size is past what it can hold (each adapter's): the
+    # exception types, the messages, what the limit is, and who says it.
+    LIMIT_ERRORS: tuple[type[Exception], ...] = ()
+    LIMIT_MESSAGES: tuple[str, ...] = ()
+    LIMIT_RULE = ""
+    LIMIT_SAYS = ""
+
     def beyond_limit(self, error: Exception, values: Mapping[str, Any]) -> SpecError | None:
         """A :class:`SpecError` when ``error`` is the framework refusing a size it cannot hold
-        (the config is bad input for this framework, not a failure of the case); else None."""
-        return None
+        (the config is bad input for this framework, not a failure of the case), naming the
+        config's largest variable and the limit; else None. The building, and the measuring of
+        a forward pass or a training step, go through it."""
+        text = str(error)
+        if not isinstance(error, self.LIMIT_ERRORS) or not any(m in text for m in self.LIMIT_MESSAGES):
+            return None
+        ints = {k: v for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)}
+        ints.update({k: max(v) for k, v in values.items()  # a list of sizes: its largest
+                     if isinstance(v, (list, tuple)) and v and all(isinstance(x, int) for x in v)})
+        name = max(ints, key=ints.get) if ints else "a dimension"
+        value = f" = {ints[name]:,}" if ints else ""
+        first = (text.strip().splitlines() or [""])[0]
+        return SpecError(f"{name}{value} is beyond what {self.LIMIT_SAYS or self.framework} can build: "
+                         f"{self.LIMIT_RULE} ({self.LIMIT_SAYS or self.framework}: {first[:80]}); the spec's formula "
+                         "still counts it: paramspec count -f formula")
 
     def layout(self, x: Input) -> Input:
         """An input in the framework's layout (torch's own by default)."""

@@ -189,6 +189,11 @@ def _nnx_kind(m: Any) -> tuple[str, dict[str, Any]] | None:
 class FlaxNnxAdapter(FlaxNnxModels, FlaxNnxVision, FlaxNnxDecoders, Adapter):
     framework = "flax-nnx"
 
+    # a size past what a tensor can hold, in XLA's words (its lowering checks each shape's extent)
+    LIMIT_ERRORS = (RuntimeError,)
+    LIMIT_MESSAGES = ("overflow in static extent product",)
+    LIMIT_RULE = "a tensor has fewer than 2**63 elements"
+
     def version(self) -> str:
         return f"flax {flax.__version__} (jax {jax.__version__})"
 

@@ -261,6 +261,11 @@ def _keras_kind(layer: Any, bidirectional: bool = False) -> tuple[str, dict[str,
 class KerasAdapter(KerasModels, KerasVision, KerasDecoders, Adapter):
     framework = "keras"
 
+    # a size past what a tensor can hold, in TensorFlow's words (a graph's placeholder) and in XLA's
+    LIMIT_ERRORS = (ValueError, RuntimeError)
+    LIMIT_MESSAGES = ("is too large (more than 2**63 - 1 entries)", "overflow in static extent product")
+    LIMIT_RULE = "a tensor has fewer than 2**63 elements"
+
     def version(self) -> str:
         backend = keras.backend.backend()
         package = importlib.import_module(backend)

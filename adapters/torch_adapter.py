@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import nn
 
-from paramspec.errors import NotApplicable, SpecError
+from paramspec.errors import NotApplicable
 from paramspec.reading import Measurement, Reading, StepMeasurement, Tensor
 
 from .base import Adapter, Built, call_text, ints
@@ -261,22 +261,10 @@ class TorchAdapter(TorchModels, TorchVision, TorchDecoders, Adapter):
             return make()
 
     # torch's own words when a size is past what a tensor can hold
-    _LIMIT_MESSAGES = ("Storage size calculation overflowed", "numel: integer multiplication overflow",
-                       "Trying to create tensor with negative dimension", "value cannot be converted to type int64")
-
-    def beyond_limit(self, error: Exception, values) -> SpecError | None:
-        """torch's storage overflow (a tensor of 2**63 bytes or more) as a SpecError naming the
-        config's largest variable and the limit; the formula (``-f formula``) and the other
-        frameworks, which build abstractly, may still count it."""
-        text = str(error)
-        if not isinstance(error, (RuntimeError, OverflowError)) or not any(m in text for m in self._LIMIT_MESSAGES):
-            return None
-        ints = {k: v for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)}
-        name = max(ints, key=ints.get) if ints else "a dimension"
-        value = f" = {ints[name]:,}" if ints else ""
-        return SpecError(f"{name}{value} is beyond what torch can build: a tensor's size in bytes must stay below "
-                         f"2**63 (torch: {text.splitlines()[0][:80]}); the spec's formula still counts it: "
-                         "paramspec count -f formula, and frameworks that build abstractly (flax-nnx) may too")
+    LIMIT_ERRORS = (RuntimeError, OverflowError)
+    LIMIT_MESSAGES = ("Storage size calculation overflowed", "numel: integer multiplication overflow",
+                      "Trying to create tensor with negative dimension", "value cannot be converted to type int64")
+    LIMIT_RULE = "a tensor's size in bytes must stay below 2**63"
 
     @classmethod
     def owns(cls, obj: Any) -> str | None:

@@ -68,6 +68,9 @@ def run_case(spec: Spec, case: Case, target_name: str, *, strict: bool = False, 
             try:
                 m = ad.measure(built, breakdown)
             except Exception as e:
+                limit = ad.beyond_limit(e, case.values)  # a size the counter cannot hold: bad input, as in the build
+                if limit is not None:
+                    raise limit from None
                 if strict and case.expected_compute(counter, t.framework).not_applicable is None:
                     raise
                 error = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"
@@ -90,6 +93,9 @@ def _train(record: Record, case: Case, counter, ad, built, options, strict: bool
         except NotApplicable as e:  # the target cannot take what was asked (a recompute mode, an optimizer)
             na = e.reason
         except Exception as e:
+            limit = ad.beyond_limit(e, case.values)
+            if limit is not None:
+                raise limit from None
             if strict and expected_step(case, counter, record.source.framework).not_applicable is None:
                 raise
             error = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"

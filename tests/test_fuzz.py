@@ -249,3 +249,27 @@ def test_regression_onnx_initializer_name_that_is_not_utf8():
     state rules' regex raised TypeError."""
     with pytest.raises(FileFormatError, match="name is not UTF-8"):
         count_file(ROOT / "tests" / "fuzz_regressions" / "onnx-name-not-utf8.onnx")
+
+
+@pytest.mark.framework
+@pytest.mark.only("keras", "keras-jax", "flax-linen", "flax-nnx")
+def test_regression_a_width_beyond_what_a_tensor_holds_in_the_forward_pass(target_name):
+    """From bench/fuzz.py's build surface (seed 7): an mlp of width 2**62 builds abstractly, but
+    its forward pass (TensorFlow's graph placeholder, XLA's lowering) cannot hold a 20 x 2**62
+    kernel, and `count` with an input size exited 4, an internal error, with the framework's
+    ValueError or RuntimeError. Now bad input: one line naming the variable and the limit,
+    exit 2, for the forward pass and for a training step."""
+    import paramspec
+    from paramspec.cli import main
+
+    cfg = {"model": "mlp", "in_features": 20, "hidden_sizes": [2**62], "out_features": 1, "batch": 1}
+    for train in (False, True):
+        with pytest.raises(SpecError, match=r"hidden_sizes = 4,611,686,018,427,387,904 is beyond what .* can build"
+                                            r": a tensor has fewer than 2\*\*63 elements"):
+            paramspec.count(cfg, framework=target_name, train=train)
+    err = io.StringIO()
+    with redirect_stdout(io.StringIO()), redirect_stderr(err):
+        code = main(["count", "--spec", str(cfg).replace("True", "true"), "-f", target_name])
+    assert code == 2 and err.getvalue().count("\n") == 1 and "2**63" in err.getvalue(), err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    assert paramspec.count(cfg, framework="formula").params > 2**62 * 20
