@@ -127,11 +127,10 @@ class Adapter:
         return b
 
     # The framework's own words when a size is past what it can hold (each adapter's): the
-    # exception types, the messages, what the limit is, and who says it.
+    # exception types, the messages, and what the limit is.
     LIMIT_ERRORS: tuple[type[Exception], ...] = ()
     LIMIT_MESSAGES: tuple[str, ...] = ()
     LIMIT_RULE = ""
-    LIMIT_SAYS = ""
 
     def beyond_limit(self, error: Exception, values: Mapping[str, Any]) -> SpecError | None:
         """A :class:`SpecError` when ``error`` is the framework refusing a size it cannot hold
@@ -147,9 +146,9 @@ class Adapter:
         name = max(ints, key=ints.get) if ints else "a dimension"
         value = f" = {ints[name]:,}" if ints else ""
         first = (text.strip().splitlines() or [""])[0]
-        return SpecError(f"{name}{value} is beyond what {self.LIMIT_SAYS or self.framework} can build: "
-                         f"{self.LIMIT_RULE} ({self.LIMIT_SAYS or self.framework}: {first[:80]}); the spec's formula "
-                         "still counts it: paramspec count -f formula")
+        return SpecError(f"{name}{value} is beyond what {self.framework} can build: {self.LIMIT_RULE} "
+                         f"({self.framework}: {first[:80]}); the spec's formula still counts it: "
+                         "paramspec count -f formula")
 
     def layout(self, x: Input) -> Input:
         """An input in the framework's layout (torch's own by default)."""

@@ -314,13 +314,13 @@ class Kind:
         one)."""
         where = where or self.where
         key = (id(resolved), where)
-        kept = self._envs.get(key)
-        if kept is not None and kept[0] is resolved and kept[1] == dict(resolved):
+        kept = self._envs.get(key)  # held with its config, whose id is not reused meanwhile
+        if kept is not None and kept[1] == dict(resolved):
             return kept[2]
         env = LazyEnv(self, resolved, where)
         if len(self._envs) >= self.ENVS:
             self._envs.pop(next(iter(self._envs)))
-        self._envs[key] = (resolved, dict(resolved), env)  # the config is held, so its id is not reused
+        self._envs[key] = (resolved, dict(resolved), env)
         return env
 
     def convention(self, framework: str) -> Convention | None:
