@@ -17,7 +17,12 @@ kind, the target and the quantities); the kind's run then goes on with that sign
 second, different disagreement in the same kind is found too. Printed per target: configs
 checked (the builds, shrinking's included), configs drawn, seconds, configs a second, and each
 disagreement with its minimal config as the spec line to add and the first lines of its
-explanation. Exit status 1 when any disagreement was found.
+explanation.
+
+Exit status: 0 when every kind was drawn N times in every target and every config agreed; 1 when
+any disagreement was found; 2 for bad input, in one line (an unknown target or kind, no
+Hypothesis here to draw with, a kind whose variables cannot be drawn: its line says why); 4 when
+a target's process failed or was killed, so its figures are incomplete.
 
 A child's partial results survive it: each kind's result is appended to a JSON-lines file as
 soon as it is done, and a child that is killed (``--timeout``) reports the kinds it finished.
@@ -131,10 +136,20 @@ def main(argv: list[str]) -> int:
     if args.n < 1:
         ap.error("N must be 1 or more")
     seed = args.seed if args.seed is not None else session_seed()
-    if args.group:
-        from paramspec.loader import load_spec
+    from paramspec.loader import load_spec
 
-        args.kind += [k.name for k in load_spec().kinds.values() if k.group == args.group and k.name not in args.kind]
+    kinds = load_spec().kinds
+    unknown = [k for k in args.kind if k not in kinds]
+    if unknown:
+        ap.error(f"unknown kind {unknown[0]!r} (`paramspec kinds` lists them)")
+    if args.group:
+        args.kind += [k.name for k in kinds.values() if k.group == args.group and k.name not in args.kind]
+    try:
+        import hypothesis  # noqa: F401  (the children run on this interpreter)
+    except ImportError:
+        print("bench/conformance.py: drawing configs needs hypothesis: pip install hypothesis (or 'paramspec[test]')",
+              file=sys.stderr)
+        return 2
 
     print(f"machine: {machine()}")
     print(f"date: {time.strftime('%Y-%m-%d')}; command: python bench/conformance.py {' '.join(argv)}")
@@ -176,7 +191,17 @@ def main(argv: list[str]) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine(), "n": args.n, "seed": seed, "wall": wall,
                                                "results": results}, indent=1, default=str))
-    return 1 if found else 0
+    return status(results)
+
+
+def status(results: dict) -> int:
+    """The exit status of a run (see the module's docstring), from each target's result."""
+    kinds = [k for r in results.values() for k in r.get("kinds", ())]
+    if any(k["disagreements"] for k in kinds):
+        return 1
+    if any(k["error"] for k in kinds):
+        return 2
+    return 4 if any("error" in r for r in results.values()) else 0
 
 
 if __name__ == "__main__":
