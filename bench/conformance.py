@@ -191,10 +191,10 @@ def main(argv: list[str]) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine(), "n": args.n, "seed": seed, "wall": wall,
                                                "results": results}, indent=1, default=str))
-    return status(results)
+    return exit_status(results)
 
 
-def status(results: dict) -> int:
+def exit_status(results: dict) -> int:
     """The exit status of a run (see the module's docstring), from each target's result."""
     kinds = [k for r in results.values() for k in r.get("kinds", ())]
     if any(k["disagreements"] for k in kinds):

@@ -48,9 +48,15 @@ def _kind(error=None, disagreements=()):
 
 
 def test_the_exit_status_tells_a_whole_run_from_a_broken_one():
-    status = _bench().status
+    status = _bench().exit_status
     assert status({"torch": {"kinds": [_kind()]}, "keras": {"kinds": [_kind()]}}) == 0
     found = {"signature": "Linear in torch: params", "config": {}, "message": "x"}
     assert status({"torch": {"kinds": [_kind(disagreements=[found])]}, "keras": {"error": "killed"}}) == 1
     assert status({"torch": {"kinds": [_kind(error="the conditions are too tight")]}}) == 2  # a kind not drawn
     assert status({"torch": {"kinds": [_kind()]}, "keras": {"error": "killed after 600 s", "kinds": []}}) == 4
+
+
+def test_a_target_process_that_dies_is_exit_4_not_0_disagreements():
+    p = _run("1", "torch", "--kind", "Linear", "--timeout", "0.001")  # the child is killed at once
+    assert p.returncode == 4, (p.stdout, p.stderr)
+    assert "(killed after 0 s)" in p.stdout and "Traceback" not in p.stderr
