@@ -11,13 +11,10 @@ BENCH = ROOT / "bench" / "conformance.py"
 
 
 def _bench():
+    """The script as a module (it puts bench/ on the path itself, for bench/common.py)."""
     spec = importlib.util.spec_from_file_location("bench_conformance", BENCH)
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCH.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH.parent))
+    spec.loader.exec_module(module)
     return module
 
 
