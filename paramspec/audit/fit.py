@@ -8,8 +8,9 @@ is not such a polynomial.
 Before the first fit that needs more than :data:`LINE_RATIO` times ``max_degree + 2`` new
 configs, it measures ``max_degree + 2`` configs on a line (:func:`_line`): a polynomial of
 degree <= D, along a line, is a polynomial of degree <= D in the step, so its (D+1)-th finite
-difference over D+2 equally spaced configs is 0. Where it is not, no fit up to ``max_degree`` can hold, and it says so
-then, rather than after every fit (XLA's convolution FLOPs: after 13 configs, not 85).
+difference over D+2 equally spaced configs is 0. Where it is not, no fit up to ``max_degree``
+can hold, and it says so then, rather than after every fit (XLA's convolution FLOPs: after 13
+configs, not 85).
 Where it is 0, the line's configs are held to each fit as configs it was not fitted on.
 """
 from __future__ import annotations
